@@ -1,0 +1,108 @@
+"""The domain-event bus: `publish()` queues an event after commit; subscribers are Celery tasks.
+
+Events carry ids and a compact summary so that consumers (notifications, timeline, sla, ...)
+act without importing the producer's models. The catalogue below is closed: publishing an
+unknown name is a programming error, caught in tests.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+CATALOGUE: dict[str, str] = {
+    "alert.received": "An alert fired (new firing episode) or was re-sent with new content.",
+    "alert.acknowledged": "Someone acknowledged an alert.",
+    "alert.unacknowledged": "An acknowledgment was withdrawn.",
+    "alert.resolved": "An alert resolved (Alertmanager, or by hand).",
+    "alert.silenced": "An alert was silenced until a time.",
+    "alert.assigned": "An alert was assigned to a user.",
+    "incident.created": "The correlation engine or a person opened an incident.",
+    "incident.alert_added": "An alert joined an incident.",
+    "incident.alert_removed": "An alert was taken out of an incident.",
+    "incident.status_changed": "An incident moved through its lifecycle.",
+    "incident.commented": "Someone commented on an incident.",
+    "incident.root_cause_changed": "The root-cause service of an incident changed.",
+    "analysis.completed": "An AI analysis finished (or failed) for an alert or incident.",
+    "change.recorded": "A deployment or config change arrived.",
+    "change.correlated": "A change was linked to an alert.",
+    "runbook.approval_needed": "A semi-automatic runbook waits for approval.",
+    "runbook.execution_started": "A runbook execution started.",
+    "runbook.execution_finished": "A runbook execution ended (succeeded, failed, rolled back).",
+    "notification.delivered": "A notification attempt ended.",
+    "escalation.fired": "An escalation level fired.",
+    "sla.breached": "An SLA deadline passed.",
+    "prediction.breach_forecast": "A forecast crosses a threshold.",
+    "anomaly.detected": "A metric behaves unlike its history.",
+    "feedback.recorded": "Someone rated an analysis or a remediation.",
+}
+
+
+@dataclass(frozen=True)
+class Subscription:
+    event: str
+    task: object  # a Celery task taking one argument, the event dict
+    queue: str | None
+
+
+_subscribers: dict[str, list[Subscription]] = defaultdict(list)
+
+
+def subscribe(event: str, task, *, queue: str | None = None) -> None:
+    """Register a Celery task for an event (call from an AppConfig.ready())."""
+    if event not in CATALOGUE:
+        raise ValueError(f"unknown event {event!r}; add it to aiops.events.CATALOGUE")
+    if any(s.task is task for s in _subscribers[event]):
+        return
+    _subscribers[event].append(Subscription(event, task, queue))
+
+
+def subscribers(event: str) -> list[Subscription]:
+    return list(_subscribers.get(event, ()))
+
+
+def build_event(name: str, *, org, subject=None, actor=None, **data) -> dict:
+    if name not in CATALOGUE:
+        raise ValueError(f"unknown event {name!r}; add it to aiops.events.CATALOGUE")
+    return {
+        "id": str(uuid.uuid4()),
+        "name": name,
+        "organization_id": getattr(org, "pk", org),
+        "subject": _subject_ref(subject),
+        "actor_id": getattr(actor, "pk", actor),
+        "occurred_at": timezone.now().isoformat(),
+        "data": data,
+    }
+
+
+def publish(name: str, *, org, subject=None, actor=None, **data) -> dict:
+    """Queue an event for every subscriber once the current transaction commits.
+
+    Nothing is sent if the transaction rolls back, so consumers never see uncommitted rows.
+    """
+    event = build_event(name, org=org, subject=subject, actor=actor, **data)
+    transaction.on_commit(lambda: dispatch(event))
+    return event
+
+
+def dispatch(event: dict) -> None:
+    for sub in subscribers(event["name"]):
+        options = {"queue": sub.queue} if sub.queue else {}
+        try:
+            sub.task.apply_async(args=[event], **options)
+        except Exception:
+            # One broken subscriber must not stop the others; the broker being down is logged.
+            logger.exception("event dispatch failed", extra={"event": event["name"], "task": sub.task.name})
+
+
+def _subject_ref(subject) -> dict | None:
+    if subject is None:
+        return None
+    meta = subject._meta
+    return {"type": meta.label_lower, "id": subject.pk}

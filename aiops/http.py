@@ -1,0 +1,66 @@
+"""The one way the product calls out: timeouts, bounded retries, a user agent, structured logs.
+
+Logs name the host and path only — never query strings, headers or bodies, which may carry
+secrets (webhook tokens, API keys).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+logger = logging.getLogger("aiops.http")
+USER_AGENT = "aiops-remediation-engine/0.1 (+https://github.com/aiops-remediation-engine)"
+
+
+class OutboundError(Exception):
+    """A call that failed after its retries; carries the last status (if any) for the caller."""
+
+    def __init__(self, message: str, *, status: int | None = None, response: requests.Response | None = None):
+        super().__init__(message)
+        self.status = status
+        self.response = response
+
+
+def _session(retries: int) -> requests.Session:
+    session = requests.Session()
+    retry = Retry(
+        total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.3,
+        status_forcelist=(502, 503, 504), allowed_methods=None, respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def request(method: str, url: str, *, timeout: float | None = None, retries: int | None = None,
+            raise_for_status: bool = False, **kwargs) -> requests.Response:
+    """Send one HTTP request with the product's defaults; raise OutboundError on transport failure."""
+    timeout = settings.OUTBOUND_HTTP_TIMEOUT if timeout is None else timeout
+    retries = settings.OUTBOUND_HTTP_RETRIES if retries is None else retries
+    parts = urlsplit(url)
+    where = {"method": method.upper(), "host": parts.netloc, "path": parts.path}
+    started = time.monotonic()
+    try:
+        with _session(retries) as session:
+            response = session.request(method, url, timeout=timeout, **kwargs)
+    except requests.RequestException as exc:
+        elapsed = round((time.monotonic() - started) * 1000)
+        logger.warning("outbound call failed", extra={**where, "error": type(exc).__name__, "ms": elapsed})
+        raise OutboundError(f"{method.upper()} {parts.netloc}{parts.path} failed: {type(exc).__name__}") from exc
+    elapsed = round((time.monotonic() - started) * 1000)
+    logger.info("outbound call", extra={**where, "status": response.status_code, "ms": elapsed})
+    if raise_for_status and response.status_code >= 400:
+        raise OutboundError(
+            f"{method.upper()} {parts.netloc}{parts.path} answered {response.status_code}",
+            status=response.status_code, response=response,
+        )
+    return response

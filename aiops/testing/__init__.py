@@ -1,0 +1,1 @@
+"""Reusable test machinery: factory discovery, tenant-isolation and role checks for every app."""

@@ -1,0 +1,2 @@
+"""Inbound webhooks under /hooks/: token-authenticated, no session, no CSRF."""
+urlpatterns: list = []

@@ -1,0 +1,26 @@
+"""Top-level URLs: admin, API (+ schema and docs), inbound webhooks, probes and the portal."""
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from aiops import dashboard, health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("hooks/", include("config.hooks_urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("apps.tenancy.urls")),
+    path("", dashboard.dashboard, name="dashboard"),
+]
+
+handler403 = "aiops.errors.permission_denied"
+handler404 = "aiops.errors.page_not_found"
+handler500 = "aiops.errors.server_error"
