@@ -3,4 +3,11 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("apps.tenancy.api.urls")),
+    path("", include("apps.alerts.api.urls")),
+    path("", include("apps.topology.api.urls")),
+    path("", include("apps.incidents.api.urls")),
+    path("", include("apps.timeline.api.urls")),
+    path("", include("apps.notifications.api.urls")),
+    path("", include("apps.analysis.api.urls")),
+    path("", include("apps.runbooks.api.urls")),
 ]

@@ -18,6 +18,13 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("apps.tenancy.urls")),
+    path("alerts/", include("apps.alerts.urls")),
+    path("topology/", include("apps.topology.urls")),
+    path("incidents/", include("apps.incidents.urls")),
+    path("timeline/", include("apps.timeline.urls")),
+    path("notifications/", include("apps.notifications.urls")),
+    path("analysis/", include("apps.analysis.urls")),
+    path("runbooks/", include("apps.runbooks.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]
 

@@ -39,6 +39,13 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "aiops",
     "apps.tenancy",
+    "apps.alerts",
+    "apps.topology",
+    "apps.incidents",
+    "apps.timeline",
+    "apps.notifications",
+    "apps.analysis",
+    "apps.runbooks",
 ]
 
 MIDDLEWARE = [
