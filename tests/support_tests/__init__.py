@@ -1,0 +1,1 @@
+"""Self-tests of the real components in tests/support (no Django, no database)."""
