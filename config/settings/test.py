@@ -4,14 +4,28 @@ Tests that exercise the real asynchronous path start their own worker (tests/sup
 against CELERY_BROKER_URL, so eager mode here only covers unit tests.
 """
 import os
+import tempfile
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in browser tests
 
 from .base import *  # noqa: E402,F401,F403
-from .base import DATABASES, VAR_DIR
+from .base import CELERY_BROKER_URL, DATABASES, VAR_DIR, env
 
-CELERY_TASK_ALWAYS_EAGER = True
+# Unit tests run tasks inline; the worker process started by tests/support/worker.py sets this
+# to false in its environment and shares the test database and a test-only broker folder.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _test_broker = VAR_DIR / "test-broker"
+    for _sub in ("queue", "processed"):
+        (_test_broker / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_test_broker / "queue"),
+        "data_folder_out": str(_test_broker / "queue"),
+        "processed_folder": str(_test_broker / "processed"),
+        "store_processed": False,
+    }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: tests that start a real Celery worker process share the database with it.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per test run, so parallel runs on one checkout never share it.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"aiops-test-{os.getpid()}.sqlite3")}
