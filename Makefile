@@ -18,9 +18,12 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+AIOPS_BIND ?= 127.0.0.1:8000
+export AIOPS_BIND
+
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	@echo "Open http://127.0.0.1:8000/ and log in as admin / demo-password"
+	@echo "Open http://$(AIOPS_BIND)/ and log in as admin / demo-password"
 	$(BIN)/python manage.py runstack
 
 test: install

@@ -1,2 +1,9 @@
 """Inbound webhooks under /hooks/: token-authenticated, no session, no CSRF."""
-urlpatterns: list = []
+from django.urls import path
+
+from apps.alerts import hooks
+
+urlpatterns = [
+    path("alertmanager/<str:token>/", hooks.receive, {"kind": "alertmanager"}, name="alertmanager-hook"),
+    path("generic/<str:token>/", hooks.receive, {"kind": "generic"}, name="generic-alert-hook"),
+]

@@ -10,6 +10,7 @@ pytest_plugins = [
     "tests.support.smtp",
     "tests.support.http_stub",
     "tests.support.browser",
+    "tests.support.worker",
 ]
 
 

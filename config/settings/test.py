@@ -5,17 +5,20 @@ against CELERY_BROKER_URL, so eager mode here only covers unit tests.
 """
 import os
 import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in browser tests
 
 from .base import *  # noqa: E402,F401,F403
-from .base import CELERY_BROKER_URL, DATABASES, VAR_DIR, env
+from .base import CELERY_BROKER_URL, DATABASES, env
 
 # Unit tests run tasks inline; the worker process started by tests/support/worker.py sets this
 # to false in its environment and shares the test database and a test-only broker folder.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _test_broker = VAR_DIR / "test-broker"
+    # Per test run too; the worker process started by the tests is told the folder.
+    _test_broker = Path(env.str("AIOPS_TEST_BROKER_DIR",
+                                default=os.path.join(tempfile.gettempdir(), f"aiops-broker-{os.getpid()}")))
     for _sub in ("queue", "processed"):
         (_test_broker / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -1,0 +1,11 @@
+"""Kernel tasks: fan a batch of domain events out to their subscribers."""
+from celery import shared_task
+
+from . import events
+
+
+@shared_task(name="aiops.fan_out", queue="ingest", ignore_result=True)
+def fan_out(batch: list[dict]) -> None:
+    """Send each event of a committed transaction to its subscribers (one message per subscriber)."""
+    for event in batch:
+        events.dispatch(event)
