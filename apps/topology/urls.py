@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "topology"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.TopologyGraphView.as_view(), name="graph"),
+]

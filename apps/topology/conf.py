@@ -1,0 +1,22 @@
+"""Topology settings (documented in docs/topology.md)."""
+from aiops.conf import setting
+
+
+def discovery_enabled() -> bool:
+    """Create registry entries for services named in incoming alerts."""
+    return setting("TOPOLOGY_DISCOVERY_ENABLED", True)
+
+
+def last_seen_resolution_seconds() -> int:
+    """Refresh `last_seen` at most this often per service, so a storm does not rewrite the row."""
+    return setting("TOPOLOGY_LAST_SEEN_RESOLUTION_SECONDS", 60)
+
+
+def graph_max_nodes() -> int:
+    """The portal graph draws at most this many services (the busiest first)."""
+    return setting("TOPOLOGY_GRAPH_MAX_NODES", 300)
+
+
+def import_max_bytes() -> int:
+    """Largest topology file the import endpoint accepts."""
+    return setting("TOPOLOGY_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
