@@ -68,7 +68,7 @@ def subscribers(event: str) -> list[Subscription]:
     return list(_subscribers.get(event, ()))
 
 
-def build_event(name: str, *, org, subject=None, actor=None, **data) -> dict:
+def build_event(name: str, /, *, org, subject=None, actor=None, **data) -> dict:
     if name not in CATALOGUE:
         raise ValueError(f"unknown event {name!r}; add it to aiops.events.CATALOGUE")
     return {
@@ -124,7 +124,7 @@ def _current_batch() -> _Batch:
     return batch
 
 
-def publish(name: str, *, org, subject=None, actor=None, **data) -> dict:
+def publish(name: str, /, *, org, subject=None, actor=None, **data) -> dict:
     """Queue an event for every subscriber once the current transaction commits.
 
     Nothing is sent if the transaction rolls back, so consumers never see uncommitted rows.
