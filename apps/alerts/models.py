@@ -65,14 +65,19 @@ class Integration(TeamOwnedModel, CreatedByMixin):
 
 
 class Alert(TeamOwnedModel):
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
+    # Every index costs each of the thousands of inserts a second: the FK indexes below are
+    # covered by the composite indexes in Meta (organization first, integration first).
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+",
+                                     verbose_name=_("organisation"), db_index=False)
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts", db_index=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     fingerprint = models.CharField(_("fingerprint"), max_length=64)
     starts_at = models.DateTimeField(_("started"))
     ends_at = models.DateTimeField(_("ended"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=AlertStatus.choices, default=AlertStatus.FIRING)
     name = models.CharField(_("alert name"), max_length=255)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING)
-    service = models.CharField(_("service"), max_length=255, blank=True, db_index=True)
+    service = models.CharField(_("service"), max_length=255, blank=True)
     instance = models.CharField(_("instance"), max_length=255, blank=True)
     environment = models.CharField(_("environment"), max_length=100, blank=True)
     summary = models.TextField(_("summary"), blank=True)
@@ -85,10 +90,10 @@ class Alert(TeamOwnedModel):
     receive_count = models.PositiveIntegerField(_("notifications received"), default=1)
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                        related_name="+", verbose_name=_("acknowledged by"))
+                                        related_name="+", verbose_name=_("acknowledged by"), db_index=False)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", verbose_name=_("resolved by hand by"))
+                                    related_name="+", verbose_name=_("resolved by hand by"), db_index=False)
     silenced_until = models.DateTimeField(_("silenced until"), null=True, blank=True)
     assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+", verbose_name=_("assignee"))
@@ -122,17 +127,24 @@ class Alert(TeamOwnedModel):
 class AlertEvent(OrgOwnedModel):
     """What happened to an alert and who did it, from where (the alert's own history)."""
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+",
+                                     verbose_name=_("organisation"), db_index=False)
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events", db_index=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     kind = models.CharField(_("kind"), max_length=20, choices=AlertEventKind.choices)
     source = models.CharField(_("source"), max_length=20, choices=ActionSource.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    at = models.DateTimeField(_("at"), db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", db_index=False)
+    at = models.DateTimeField(_("at"))
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["alert", "at"], name="alertevent_alert_at")]
+        indexes = [
+            models.Index(fields=["alert", "at"], name="alertevent_alert_at"),
+            models.Index(fields=["organization", "-at"], name="alertevent_org_recent"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.alert_id}"
@@ -141,14 +153,22 @@ class AlertEvent(OrgOwnedModel):
 class RawPayload(OrgOwnedModel):
     """The body of each accepted webhook request, kept for audit and replay (bounded retention)."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="payloads")
-    received_at = models.DateTimeField(_("received"), db_index=True)
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+",
+                                     verbose_name=_("organisation"), db_index=False)
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="payloads", db_index=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    received_at = models.DateTimeField(_("received"))
     body = models.JSONField(_("body"))
     alert_count = models.PositiveIntegerField(_("alerts"), default=0)
     source_ip = models.GenericIPAddressField(_("source IP"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["integration", "-received_at"], name="rawpayload_integration_recent"),
+            models.Index(fields=["organization", "-received_at"], name="rawpayload_org_recent"),
+            models.Index(fields=["received_at"], name="rawpayload_retention"),
+        ]
 
     def __str__(self):
         return f"{self.integration} @ {self.received_at:%Y-%m-%d %H:%M:%S}"
