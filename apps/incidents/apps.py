@@ -6,3 +6,13 @@ class IncidentsConfig(AppConfig):
     name = "apps.incidents"
     label = "incidents"
     verbose_name = _("Incidents")
+
+    def ready(self):
+        from aiops import events
+        from aiops.panels import register_nav_item
+
+        from . import tasks
+
+        events.subscribe("alert.received", tasks.correlate_alert, queue="default")
+        events.subscribe("alert.resolved", tasks.alert_resolved, queue="default")
+        register_nav_item(_("Incidents"), "incidents:list", order=20)

@@ -1,4 +1,13 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from . import views
+
 router = SimpleRouter(trailing_slash="/?")
-urlpatterns = router.urls
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("incident-alerts", views.IncidentAlertViewSet, basename="incidentalert")
+router.register("incident-comments", views.IncidentCommentViewSet, basename="incidentcomment")
+urlpatterns = [
+    path("correlation/config", views.CorrelationConfigView.as_view(), name="correlation-config"),
+    *router.urls,
+]

@@ -1,0 +1,234 @@
+"""Bookkeeping of which alerts an incident holds: links, counters, per-service stats, keys, root cause.
+
+Called only with the organisation's correlation lock held (see locking.py), by the engine and by
+the manual services alike, so an incident's denormalised fields always match its links.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC
+
+from aiops import events
+from apps.alerts.choices import SEVERITY_RANK, AlertStatus
+from apps.alerts.models import Alert
+from apps.topology.graph import TopologyGraph
+
+from . import rootcause
+from .choices import Strategy
+from .models import CorrelationKey, Incident, IncidentAlert
+from .summary import incident_summary
+
+ALERT_FIELDS = ["id", "service", "environment", "instance", "labels", "group_key", "starts_at", "status",
+                "severity", "name", "summary", "team_id"]
+
+
+def _iso(dt) -> str:
+    return dt.astimezone(UTC).isoformat()
+
+
+def _key(text: str) -> str:
+    return text if len(text) <= 380 else text[:300] + "#" + hashlib.sha1(text.encode()).hexdigest()
+
+
+def alert_keys(alert: Alert, node_id: int | None, label_keys) -> list[str]:
+    """What an alert contributes to its incident's correlation index."""
+    keys = []
+    if alert.service:
+        keys.append(_key(f"svc:{alert.environment}|{alert.service}"))
+    if node_id is not None:
+        keys.append(f"node:{node_id}")
+    if alert.instance:
+        keys.append(_key(f"inst:{alert.instance}"))
+    labels = alert.labels if isinstance(alert.labels, dict) else {}
+    for name in label_keys or ():
+        value = labels.get(name)
+        if value not in (None, ""):
+            keys.append(_key(f"lbl:{name}={value}"))
+    if alert.group_key:
+        keys.append(_key(f"gk:{alert.group_key}"))
+    return keys
+
+
+def _add_to_stats(stats: dict, alert: Alert, node_id: int | None) -> None:
+    seen = _iso(alert.starts_at)
+    entry = stats.get(alert.service or "")
+    if entry is None:
+        entry = stats[alert.service or ""] = {
+            "node": node_id, "environment": alert.environment, "alerts": 0, "firing": 0, "first_seen": seen,
+            "first_alert_id": alert.pk, "first_title": alert.summary or alert.name, "severity": alert.severity,
+            "names": [],
+        }
+    entry["alerts"] += 1
+    if alert.status == AlertStatus.FIRING:
+        entry["firing"] += 1
+    if seen < entry["first_seen"]:
+        entry.update(first_seen=seen, first_alert_id=alert.pk, first_title=alert.summary or alert.name)
+    if SEVERITY_RANK.get(alert.severity, 0) > SEVERITY_RANK.get(entry["severity"], 0):
+        entry["severity"] = alert.severity
+    if alert.name not in entry["names"] and len(entry["names"]) < 5:
+        entry["names"].append(alert.name)
+
+
+def _dominant(counts: dict) -> str:
+    useful = {k: v for k, v in counts.items() if k != Strategy.OPENED}
+    if not useful:
+        return Strategy.MANUAL if counts.get(Strategy.MANUAL) else Strategy.OPENED
+    return max(sorted(useful), key=lambda k: useful[k])
+
+
+def auto_title(incident: Incident) -> str:
+    stats = incident.service_stats.get(incident.root_cause_service_name) or {}
+    headline = stats.get("first_title") or incident.title
+    service = incident.root_cause_service_name
+    title = f"{service}: {headline}" if service and not headline.lower().startswith(service.lower()) else headline
+    return title[:300]
+
+
+def apply_root_cause(incident: Incident, graph: TopologyGraph) -> bool:
+    """Re-evaluate the root cause in memory; True when the service or alert changed."""
+    before = (incident.root_cause_service_name, incident.root_cause_alert_id)
+    found = rootcause.evaluate(graph, incident.service_stats)
+    if found is None:
+        incident.root_cause_service_name, incident.root_cause_service_id = "", None
+        incident.root_cause_alert_id, incident.root_cause_evidence = None, {}
+    else:
+        incident.root_cause_service_name = found.service
+        incident.root_cause_service_id = found.node_id
+        incident.root_cause_alert_id = found.alert_id
+        incident.root_cause_evidence = found.evidence
+    if incident.title_is_auto and incident.service_stats:
+        incident.title = auto_title(incident)
+    return (incident.root_cause_service_name, incident.root_cause_alert_id) != before
+
+
+def _sync_root_flags(incident: Incident) -> None:
+    links = IncidentAlert.objects.filter(incident=incident)
+    links.filter(is_root_cause=True).exclude(alert_id=incident.root_cause_alert_id).update(is_root_cause=False)
+    if incident.root_cause_alert_id:
+        links.filter(alert_id=incident.root_cause_alert_id).update(is_root_cause=True)
+
+
+def _publish_root_cause(incident: Incident, previous: str, actor=None) -> None:
+    events.publish("incident.root_cause_changed", org=incident.organization_id, subject=incident, actor=actor,
+                   previous_service=previous, service=incident.root_cause_service_name,
+                   alert_id=incident.root_cause_alert_id,
+                   method=incident.root_cause_evidence.get("method", ""),
+                   explanation=incident.root_cause_evidence.get("explanation", ""),
+                   evidence=incident.root_cause_evidence, **incident_summary(incident))
+
+
+STATE_FIELDS = ["alert_count", "firing_count", "severity", "started_at", "last_alert_at", "service_stats",
+                "affected_services", "affected_environments", "strategy_counts", "correlation_strategy", "team",
+                "root_cause_service", "root_cause_service_name", "root_cause_alert", "root_cause_evidence", "title",
+                "updated_at"]
+
+
+def attach(incident: Incident, alert: Alert, *, graph: TopologyGraph, label_keys, strategy: str, reason: str,
+           user=None, announce: bool = True) -> IncidentAlert:
+    """Link an alert (not in any incident) and update the incident incrementally.
+
+    With `announce`, publishes incident.alert_added (and root_cause_changed); alerts present when an
+    incident is created are announced by incident.created instead.
+    """
+    node_id = graph.node_for(alert.service, alert.environment)
+    link = IncidentAlert.objects.create(
+        organization_id=incident.organization_id, incident=incident, alert=alert, added_by=user,
+        is_auto=user is None and strategy != Strategy.MANUAL, strategy=strategy, reason=reason,
+    )
+    CorrelationKey.objects.bulk_create(
+        [CorrelationKey(organization_id=incident.organization_id, incident=incident, key=k)
+         for k in alert_keys(alert, node_id, label_keys)], ignore_conflicts=True)
+    first = incident.alert_count == 0
+    stats = dict(incident.service_stats)
+    _add_to_stats(stats, alert, node_id)
+    incident.service_stats = stats
+    incident.alert_count += 1
+    if alert.status == AlertStatus.FIRING:
+        incident.firing_count += 1
+    if first or SEVERITY_RANK.get(alert.severity, 0) > SEVERITY_RANK.get(incident.severity, 0):
+        incident.severity = alert.severity
+    if first or alert.starts_at < incident.started_at:
+        incident.started_at = alert.starts_at
+    if first or alert.starts_at > incident.last_alert_at:
+        incident.last_alert_at = alert.starts_at
+    incident.affected_services = sorted((n for n in stats if n), key=lambda n: stats[n]["first_seen"])
+    if alert.environment and alert.environment not in incident.affected_environments:
+        incident.affected_environments = [*incident.affected_environments, alert.environment]
+    counts = dict(incident.strategy_counts)
+    counts[strategy] = counts.get(strategy, 0) + 1
+    incident.strategy_counts = counts
+    incident.correlation_strategy = _dominant(counts)
+    if first:
+        incident.team_id = alert.team_id
+    elif incident.team_id != alert.team_id:
+        incident.team_id = None  # an incident spanning teams is organisation-wide
+    previous = incident.root_cause_service_name
+    changed = apply_root_cause(incident, graph)
+    incident.save(update_fields=STATE_FIELDS)
+    if changed:
+        _sync_root_flags(incident)
+        link.is_root_cause = link.alert_id == incident.root_cause_alert_id
+    if not announce:
+        return link
+    events.publish("incident.alert_added", org=incident.organization_id, subject=incident, actor=user,
+                   alert_id=alert.pk, alert_title=alert.title, alert_service=alert.service,
+                   alert_severity=alert.severity, alert_starts_at=alert.starts_at.isoformat(),
+                   strategy=strategy, reason=reason, is_root_cause=link.is_root_cause, **incident_summary(incident))
+    if changed:
+        _publish_root_cause(incident, previous, actor=user)
+    return link
+
+
+def recompute(incident: Incident, *, graph: TopologyGraph, label_keys, actor=None) -> None:
+    """Rebuild counters, stats, keys and root cause from the links (after removal, merge, resolve)."""
+    links = list(IncidentAlert.objects.filter(incident=incident).values("alert_id", "strategy"))
+    alerts = {a.pk: a for a in Alert.objects.filter(pk__in=[lk["alert_id"] for lk in links]).only(*ALERT_FIELDS)}
+    stats: dict = {}
+    keys: set[str] = set()
+    counts: dict[str, int] = {}
+    envs: list[str] = []
+    teams = set()
+    for lk in links:
+        alert = alerts[lk["alert_id"]]
+        node_id = graph.node_for(alert.service, alert.environment)
+        _add_to_stats(stats, alert, node_id)
+        keys.update(alert_keys(alert, node_id, label_keys))
+        counts[lk["strategy"]] = counts.get(lk["strategy"], 0) + 1
+        if alert.environment and alert.environment not in envs:
+            envs.append(alert.environment)
+        teams.add(alert.team_id)
+    incident.service_stats = stats
+    incident.alert_count = len(alerts)
+    incident.firing_count = sum(1 for a in alerts.values() if a.status == AlertStatus.FIRING)
+    if alerts:
+        incident.severity = max((a.severity for a in alerts.values()), key=lambda s: SEVERITY_RANK.get(s, 0))
+        incident.started_at = min(a.starts_at for a in alerts.values())
+        incident.last_alert_at = max(a.starts_at for a in alerts.values())
+        incident.team_id = teams.pop() if len(teams) == 1 else None
+    incident.affected_services = sorted((n for n in stats if n), key=lambda n: stats[n]["first_seen"])
+    incident.affected_environments = envs
+    incident.strategy_counts = counts
+    incident.correlation_strategy = _dominant(counts)
+    CorrelationKey.objects.filter(incident=incident).delete()
+    CorrelationKey.objects.bulk_create(
+        [CorrelationKey(organization_id=incident.organization_id, incident=incident, key=k) for k in sorted(keys)],
+        ignore_conflicts=True)
+    previous = incident.root_cause_service_name
+    changed = apply_root_cause(incident, graph)
+    incident.save(update_fields=STATE_FIELDS)
+    _sync_root_flags(incident)
+    if changed:
+        _publish_root_cause(incident, previous, actor=actor)
+
+
+def refresh_firing(incident: Incident) -> None:
+    """Recount firing alerts (overall and per service) after alerts resolved: one grouped query."""
+    from django.db.models import Count
+
+    rows = (IncidentAlert.objects.filter(incident=incident, alert__status=AlertStatus.FIRING)
+            .values("alert__service").annotate(n=Count("id")))
+    firing = {r["alert__service"] or "": r["n"] for r in rows}
+    stats = {name: {**entry, "firing": firing.get(name, 0)} for name, entry in incident.service_stats.items()}
+    incident.service_stats = stats
+    incident.firing_count = sum(firing.values())
+    incident.save(update_fields=["service_stats", "firing_count", "updated_at"])
