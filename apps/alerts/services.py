@@ -116,3 +116,19 @@ def alert_assign(*, alert: Alert, user, assignee, source: str = ActionSource.WEB
     events.publish("alert.assigned", org=alert.organization_id, subject=alert, actor=user, source=source,
                    assignee_id=assignee.pk if assignee else None, **alert_summary(alert))
     return alert
+
+
+def raw_payloads_prune(*, now: datetime | None = None, batch: int = 5000) -> int:
+    """Delete raw webhook bodies past ALERTS_RAW_PAYLOAD_RETENTION_DAYS, in bounded batches."""
+    from datetime import timedelta
+
+    from . import conf
+    from .models import RawPayload
+
+    cutoff = (now or timezone.now()) - timedelta(days=conf.raw_payload_retention_days())
+    deleted = 0
+    while True:
+        ids = list(RawPayload.objects.filter(received_at__lt=cutoff).values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted
+        deleted += RawPayload.objects.filter(pk__in=ids).delete()[0]
