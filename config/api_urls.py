@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("apps.notifications.api.urls")),
     path("", include("apps.analysis.api.urls")),
     path("", include("apps.runbooks.api.urls")),
+    path("", include("apps.changes.api.urls")),
 ]

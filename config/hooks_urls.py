@@ -1,9 +1,10 @@
 """Inbound webhooks under /hooks/: token-authenticated, no session, no CSRF."""
-from django.urls import path
+from django.urls import include, path
 
 from apps.alerts import hooks
 
 urlpatterns = [
     path("alertmanager/<str:token>/", hooks.receive, {"kind": "alertmanager"}, name="alertmanager-hook"),
     path("generic/<str:token>/", hooks.receive, {"kind": "generic"}, name="generic-alert-hook"),
+    path("changes/", include("apps.changes.hooks_urls")),
 ]

@@ -25,6 +25,7 @@ urlpatterns = [
     path("notifications/", include("apps.notifications.urls")),
     path("analysis/", include("apps.analysis.urls")),
     path("runbooks/", include("apps.runbooks.urls")),
+    path("changes/", include("apps.changes.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]
 

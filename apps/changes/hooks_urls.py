@@ -1,0 +1,2 @@
+"""Inbound change webhooks under /hooks/changes/."""
+urlpatterns: list = []
