@@ -34,7 +34,8 @@ class PostmortemForm(forms.Form):
                                       widget=forms.Textarea(attrs={"rows": 3}))
     action_items = forms.CharField(label=_("Action items"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
                                    help_text=_("One per line; start a line with [x] when done."))
-    postmortem_url = forms.URLField(label=_("Post-mortem document"), required=False, max_length=2000)
+    postmortem_url = forms.URLField(label=_("Post-mortem document"), required=False, max_length=2000,
+                                    assume_scheme="https")
 
     def clean_action_items(self):
         items = []
