@@ -13,8 +13,9 @@ last alert + window, by `startsAt`, never arrival time) contains it. Strategies,
 A contradiction is a different environment, or both sides being placed in the dependency graph
 with no chain between them. Temporal closeness alone never joins two failures the topology says
 are unrelated: fifty simultaneous failures stay fifty incidents. When the new alert's service is a
-dependency of services in several open, untouched incidents, it is their common cause and they are
-merged (`auto_merge`). A resolved alert may join an incident but never opens one; a resolved
+dependency of the root-cause services of several open, untouched incidents, it is their common
+cause and they are merged (`auto_merge`); being a dependency of mere symptoms is not enough, so one
+alert on a shared service cannot fold unrelated failures together. A resolved alert may join an incident but never opens one; a resolved
 incident is never joined, only re-opened within `reopen_window_minutes`.
 """
 from __future__ import annotations
@@ -57,7 +58,7 @@ class Match:
     strategy: str
     score: int
     reason: str
-    cause_of: bool = False  # the alert's service is a dependency of the incident's services
+    cause_of: bool = False  # the alert's service is a dependency of the incident's root-cause service
 
 
 @dataclass
@@ -136,9 +137,10 @@ class _Weigher:
             else:
                 how = f"{svc} depends on {name}"
             via = "directly" if hops == 1 else f"through {hops - 1} intermediate service(s)"
+            root = incident.root_cause_service_id
             return Match(incident, Strategy.TOPOLOGY, 80 - 10 * hops, f"Topology: {how} ({via}), which is "
                          f"already failing in this incident; {gap} apart.",
-                         cause_of=any(c[3] == "downstream" for c in chains))
+                         cause_of=root in self.related and self.related[root][1] == "downstream")
         if self.contradiction(incident):
             return None
         if self.gk_key in matched and self.config.group_key_enabled:

@@ -122,11 +122,6 @@ class TopologyGraph:
                 out[other] = (hops, "upstream")
         return out
 
-    # --- root cause ---------------------------------------------------------------------------
-    def root_candidates(self, failing: set[int]) -> list[int]:
-        """Failing services none of whose (transitive) dependencies are failing."""
-        return [n for n in failing if not (set(self.upstream(n)) & failing)]
-
     # --- layout -------------------------------------------------------------------------------
     def layers(self, subset: set[int] | None = None) -> dict[int, int]:
         """Column per node: consumers (nothing depends on them) left, foundations right.

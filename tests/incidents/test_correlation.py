@@ -178,7 +178,7 @@ def test_common_cause_merges_untouched_incidents(org_a, make_alert, correlate, t
     with django_capture_on_commit_callbacks(execute=True):
         correlate(make_alert("worker", at=0), make_alert("web", at=1))  # siblings: two incidents so far
         assert Incident.objects.filter(status="open").count() == 2
-        [outcome] = correlate(make_alert("db", "DBDown", at=2))
+        [outcome] = correlate(make_alert("db", "DBDown", at=2, severity="critical"))
     assert outcome.merged and Incident.objects.filter(status="open").count() == 1
     merged = Incident.objects.get(merged_into__isnull=False)
     target = Incident.objects.get(status="open")
@@ -193,7 +193,7 @@ def test_no_merge_when_a_person_is_working_on_it(org_a, make_alert, correlate, t
     topology({"web": ["api"], "api": ["db"], "worker": ["db"]})
     correlate(make_alert("worker", at=0), make_alert("web", at=1))
     Incident.objects.filter(number=1).update(status="investigating", assignee=users_a["operator"])
-    correlate(make_alert("db", at=2))
+    correlate(make_alert("db", at=2, severity="critical"))
     assert Incident.objects.filter(status__in=["open", "investigating"]).count() == 2
 
 
@@ -203,7 +203,8 @@ def test_root_cause_re_evaluated_as_alerts_join(org_a, make_alert, correlate, to
     with django_capture_on_commit_callbacks(execute=True):
         correlate(make_alert("web", "5xx", at=0))
         assert Incident.objects.get().root_cause_service_name == "web"
-        correlate(make_alert("api", "Errors", at=5), make_alert("db", "ConnectionRefused", at=30))
+        correlate(make_alert("api", "Errors", at=5, severity="critical"),
+                  make_alert("db", "ConnectionRefused", at=30, severity="critical"))
     incident = Incident.objects.get()
     assert incident.root_cause_service_name == "db"
     assert incident.root_cause_evidence["method"] == "topology"
@@ -237,3 +238,15 @@ def test_teams_mixed_make_the_incident_organisation_wide(org_a, make_alert, corr
 def test_other_organisations_incidents_are_never_candidates(org_a, org_b, make_alert, correlate):
     correlate(make_alert("api", org=org_a), make_alert("api", org=org_b, at=1))
     assert Incident.objects.for_org(org_a).count() == 1 and Incident.objects.for_org(org_b).count() == 1
+
+
+def test_a_stray_minor_alert_on_a_dependency_does_not_take_the_root_cause(org_a, make_alert, correlate, topology):
+    topology({"web": ["api"], "api": ["queue"]})
+    correlate(*[make_alert("api", "HighErrorRate", at=i, severity="critical") for i in range(6)],
+              make_alert("web", "5xx", at=8), make_alert("queue", "QueueBacklog", at=9, severity="warning"))
+    incident = Incident.objects.get()
+    assert incident.alert_count == 8 and incident.root_cause_service_name == "api"
+    assert incident.root_cause_evidence["weak_failing_dependencies"] == ["queue"]
+    correlate(make_alert("queue", "BrokerDown", at=10, severity="critical"))
+    incident.refresh_from_db()
+    assert incident.root_cause_service_name == "queue"  # now it is a real failure
