@@ -1,0 +1,146 @@
+"""Layout of the server-side SVG timeline: a time axis, one lane per event type, a mark per entry.
+
+Positions are computed here and drawn by templates/timeline/_svg.html, so the markup stays in a
+template (auto-escaped) and the geometry stays testable. Numbers on the marks match the list
+printed under the chart, which keeps the timeline readable on paper and without colour.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from .kinds import kind_colour, lane_order, type_label
+
+WIDTH = 960
+LEFT = 120  # lane labels
+RIGHT = 24
+TOP = 14
+LANE_HEIGHT = 34
+AXIS_HEIGHT = 30
+RADIUS = 6
+MAX_TICKS = 8
+NUMBERED_UP_TO = 60  # beyond this the numbers overlap; the marks keep their tooltips
+STACK_OFFSETS = (0, -10, 10)
+TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
+              86400, 172800, 604800, 1209600, 2592000)
+
+
+@dataclass
+class Lane:
+    type: str
+    label: str
+    y: float
+    top: float
+
+
+@dataclass
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass
+class Mark:
+    number: int
+    entry_id: int
+    kind: str
+    colour: str
+    x: float
+    y: float
+    tooltip: str
+
+
+@dataclass
+class Chart:
+    width: int
+    height: int
+    plot_left: int
+    plot_right: int
+    axis_y: int
+    start: datetime
+    end: datetime
+    numbered: bool
+    top: int = TOP
+    lane_height: int = LANE_HEIGHT
+    lanes: list[Lane] = field(default_factory=list)
+    ticks: list[Tick] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+
+
+def timeline_chart(entries: Sequence, *, width: int = WIDTH) -> Chart | None:
+    """Lay out `entries` (in time order; numbered from 1 in that order); None when there are none."""
+    if not entries:
+        return None
+    types = sorted({e.type for e in entries}, key=lambda t: (lane_order(t), t))
+    lanes = {t: Lane(t, type_label(t), TOP + i * LANE_HEIGHT + LANE_HEIGHT / 2, TOP + i * LANE_HEIGHT)
+             for i, t in enumerate(types)}
+    start, end = _domain(entries[0].occurred_at, entries[-1].occurred_at)
+    axis_y = TOP + len(types) * LANE_HEIGHT
+    chart = Chart(width=width, height=axis_y + AXIS_HEIGHT, plot_left=LEFT, plot_right=width - RIGHT,
+                  axis_y=axis_y, start=start, end=end, numbered=len(entries) <= NUMBERED_UP_TO,
+                  lanes=list(lanes.values()))
+    scale = (chart.plot_right - chart.plot_left) / (end - start).total_seconds()
+
+    def x_of(moment: datetime) -> float:
+        return round(chart.plot_left + (moment - start).total_seconds() * scale, 1)
+
+    last_x: dict[tuple[str, int], float] = {}
+    for number, entry in enumerate(entries, start=1):
+        x = x_of(entry.occurred_at)
+        level = _free_level(last_x, entry.type, x)
+        last_x[(entry.type, level)] = x
+        local = timezone.localtime(entry.occurred_at)
+        chart.marks.append(Mark(
+            number=number, entry_id=entry.pk, kind=entry.kind, colour=kind_colour(entry.kind), x=x,
+            y=lanes[entry.type].y + STACK_OFFSETS[level],
+            tooltip=f"{number}. {local:%Y-%m-%d %H:%M:%S} — {entry.summary}",
+        ))
+    chart.ticks = [Tick(x_of(moment), label) for moment, label in _ticks(start, end)]
+    return chart
+
+
+def _domain(first: datetime, last: datetime) -> tuple[datetime, datetime]:
+    """The axis range: the entries' span padded by 3% (a single moment gets a minute either side)."""
+    span = (last - first).total_seconds()
+    if span < 60:
+        middle = first + (last - first) / 2
+        return middle - timedelta(seconds=60), middle + timedelta(seconds=60)
+    pad = timedelta(seconds=span * 0.03)
+    return first - pad, last + pad
+
+
+def _free_level(last_x: dict, lane: str, x: float) -> int:
+    """Stack marks that would overlap in one lane; the level whose last mark is furthest left otherwise."""
+    for level in range(len(STACK_OFFSETS)):
+        previous = last_x.get((lane, level))
+        if previous is None or x - previous >= 2 * RADIUS + 3:
+            return level
+    return min(range(len(STACK_OFFSETS)), key=lambda level: last_x[(lane, level)])
+
+
+def _ticks(start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+    """Round local times (every 5 min, hour, day, ...) with at most MAX_TICKS labels."""
+    span = (end - start).total_seconds()
+    step = next((s for s in TICK_STEPS if span / s <= MAX_TICKS),
+                TICK_STEPS[-1] * math.ceil(span / TICK_STEPS[-1] / MAX_TICKS))
+    offset = timezone.localtime(start).utcoffset().total_seconds()
+    moment = math.ceil((start.timestamp() + offset) / step) * step - offset
+    local_start, local_end = timezone.localtime(start), timezone.localtime(end)
+    if step >= 86400:
+        pattern = "%d %b"
+    elif local_start.date() != local_end.date():
+        pattern = "%d %b %H:%M"
+    elif step < 60:
+        pattern = "%H:%M:%S"
+    else:
+        pattern = "%H:%M"
+    ticks = []
+    while moment <= end.timestamp():
+        tick = datetime.fromtimestamp(moment, tz=start.tzinfo)
+        ticks.append((tick, timezone.localtime(tick).strftime(pattern)))
+        moment += step
+    return ticks
