@@ -120,7 +120,10 @@ class _Checker:
             if required:
                 self.fail(path, "is required")
             return None
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if isinstance(value, bool):
+            self.fail(path, "must be a string (YAML reads unquoted yes/no/on/off as true/false: quote it)")
+            return None
+        if not isinstance(value, str | int | float):
             self.fail(path, "must be a string")
             return None
         value = str(value)
