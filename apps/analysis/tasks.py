@@ -1,0 +1,26 @@
+"""Celery tasks of the analysis app: each takes ids (or an event), re-scopes, calls one service.
+
+They run on the `analysis` queue, so slow LLM calls never delay ingestion or notifications.
+"""
+
+from celery import shared_task
+
+from . import services, triggers
+
+
+@shared_task(name="analysis.run_analysis", ignore_result=True, acks_late=True)
+def run_analysis(analysis_id: int) -> None:
+    """Run one queued analysis (idempotent: a redelivered task finds it no longer pending)."""
+    services.analysis_execute(analysis_id=analysis_id)
+
+
+@shared_task(name="analysis.on_alert_received", ignore_result=True)
+def on_alert_received(event: dict) -> None:
+    """`alert.received` → analyse the alert, or reuse a recent analysis of its twin."""
+    triggers.on_alert_received(event)
+
+
+@shared_task(name="analysis.on_incident_event", ignore_result=True)
+def on_incident_event(event: dict) -> None:
+    """`incident.created` / `incident.alert_added` → analyse the incident when it is new or changed."""
+    triggers.on_incident_event(event)
