@@ -6,3 +6,44 @@ class NotificationsConfig(AppConfig):
     name = "apps.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from aiops import events, panels, schedules
+
+        from . import panels as notification_panels
+        from . import tasks
+        from .conf import tick_seconds
+        from .services.events import HANDLED_EVENTS
+
+        for name in HANDLED_EVENTS:
+            events.subscribe(name, tasks.handle_event, queue="notify")
+        for slot, context in (
+            ("alert_detail", notification_panels.alert_panel),
+            ("incident_detail", notification_panels.incident_panel),
+        ):
+            panels.register_panel(
+                slot, "notifications", "notifications/panels/history.html", context=context, order=60
+            )
+        panels.register_nav_item(_("Notifications"), "notifications:index", order=60)
+        tick = max(1, int(tick_seconds()))
+        schedules.register_periodic_task(
+            "notifications: fire due timers",
+            "notifications.fire_timers",
+            every_seconds=tick,
+            queue="notify",
+            description="Escalation levels, grouping waits and digests that are due.",
+        )
+        schedules.register_periodic_task(
+            "notifications: re-scan the outbox",
+            "notifications.rescan_outbox",
+            every_seconds=tick * 3,
+            queue="notify",
+            description="Send pending deliveries whose send was lost (worker killed, restart).",
+        )
+        schedules.register_periodic_task(
+            "notifications: prune bookkeeping",
+            "notifications.prune",
+            every_seconds=24 * 3600,
+            queue="notify",
+            description="Forget processed-event markers and fired timers past NOTIFICATIONS_RETENTION_DAYS.",
+        )

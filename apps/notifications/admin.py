@@ -1,0 +1,168 @@
+"""Admin: where ops staff edit channels, rules and policies; the log and escalations are read-only."""
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from aiops.admin import OrgScopedAdmin
+from aiops.roles import Role
+
+from . import services
+from .forms import RULE_FIELDSETS, NotificationChannelAdminForm, NotificationRuleAdminForm
+from .models import (
+    Escalation,
+    EscalationLevel,
+    EscalationPolicy,
+    NotificationChannel,
+    NotificationDelivery,
+    NotificationRule,
+    Snooze,
+)
+from .providers import get_provider
+
+
+@admin.register(NotificationChannel)
+class NotificationChannelAdmin(OrgScopedAdmin):
+    form = NotificationChannelAdminForm
+    list_display = [
+        "name",
+        "kind",
+        "where",
+        "enabled",
+        "team",
+        "last_test_at",
+        "last_test_status",
+        "paused_until",
+    ]
+    list_filter = ["kind", "enabled", "team"]
+    search_fields = ["name"]
+    actions = ["send_test"]
+
+    @admin.display(description=_("destination"))
+    def where(self, obj):
+        return get_provider(obj.kind).summary(obj.config or {}) if obj.config else "—"
+
+    @admin.action(description=_("Send test notification"))
+    def send_test(self, request, queryset):
+        if not self.has_change_permission(request):
+            self.message_user(request, _("Only admins may send test notifications."), messages.ERROR)
+            return
+        for channel in queryset:
+            delivery = services.channel_send_test(channel=channel, user=request.user)
+            level = messages.SUCCESS if delivery.status == "sent" else messages.ERROR
+            self.message_user(
+                request,
+                _("%(channel)s: %(status)s %(reason)s")
+                % {
+                    "channel": channel.name,
+                    "status": delivery.get_status_display(),
+                    "reason": delivery.reason,
+                },
+                level,
+            )
+
+
+@admin.register(NotificationRule)
+class NotificationRuleAdmin(OrgScopedAdmin):
+    form = NotificationRuleAdminForm
+    list_display = [
+        "name",
+        "priority",
+        "enabled",
+        "grouping",
+        "escalate",
+        "escalation_policy",
+        "rate_limit_count",
+        "team",
+    ]
+    list_filter = ["enabled", "grouping", "escalate", "team"]
+    search_fields = ["name", "description", "alert_name_pattern"]
+    filter_horizontal = ["channels", "teams"]
+    fieldsets = [(title, {"fields": names}) for title, names in RULE_FIELDSETS]
+
+
+class EscalationLevelInline(admin.TabularInline):
+    model = EscalationLevel
+    extra = 1
+    fields = ["position", "delay_minutes", "channels", "repeat_count", "repeat_interval_minutes"]
+    exclude = ["organization"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if not request.user.is_superuser:
+            formfield.queryset = self.admin_site._registry[EscalationPolicy]._narrow(
+                request, formfield.queryset
+            )
+        return formfield
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(OrgScopedAdmin):
+    list_display = ["name", "is_default", "team", "created_at"]
+    list_filter = ["is_default", "team"]
+    search_fields = ["name"]
+    inlines = [EscalationLevelInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.is_default:
+            services.escalation_policy_make_default(policy=obj)
+
+    def save_formset(self, request, form, formset, change):
+        for level in formset.save(commit=False):
+            level.organization_id = form.instance.organization_id
+            level.save()
+        for level in formset.deleted_objects:
+            level.delete()
+        formset.save_m2m()
+
+
+class ReadOnlyAdmin(OrgScopedAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NotificationDelivery)
+class NotificationDeliveryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "kind",
+        "title",
+        "channel",
+        "rule",
+        "status",
+        "attempts",
+        "latency_ms",
+        "event_name",
+    ]
+    list_filter = ["status", "kind", "channel", "event_name"]
+    search_fields = ["title", "reason", "event_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["channel", "rule"]
+    readonly_fields = [f.name for f in NotificationDelivery._meta.fields]
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "subject", "policy_name", "status", "current_level", "stopped_reason"]
+    list_filter = ["status"]
+    search_fields = ["policy_name", "subject__title", "subject__key"]
+    list_select_related = ["subject"]
+    readonly_fields = [f.name for f in Escalation._meta.fields]
+    actions = ["cancel"]
+
+    @admin.action(description=_("Cancel the escalation"))
+    def cancel(self, request, queryset):
+        if not self._role_at_least(request, Role.OPERATOR):
+            return
+        for escalation in queryset.filter(status="active"):
+            services.escalation_cancel(escalation=escalation, user=request.user)
+
+
+@admin.register(Snooze)
+class SnoozeAdmin(OrgScopedAdmin):
+    list_display = ["__str__", "starts_at", "until", "rule", "reason", "created_by", "team"]
+    list_filter = ["team"]
+    search_fields = ["alert_name_pattern", "reason"]

@@ -1,0 +1,128 @@
+"""Read queries shared by the decision services, the portal panels and the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from apps.alerts.models import Alert
+
+from .choices import DeliveryKind, DeliveryStatus, EscalationStatus
+from .matching import Facts, rule_matches, snooze_matches
+from .models import (
+    Escalation,
+    NotificationChannel,
+    NotificationDelivery,
+    NotificationRule,
+    NotificationSubject,
+    Snooze,
+    SubjectAlert,
+)
+
+
+def rules_matching(*, organization_id: int, facts: Facts, now: datetime) -> list[NotificationRule]:
+    """Enabled rules of the organisation that match the event, in priority order.
+
+    Rules are few per organisation, so conditions are evaluated in Python (JSON list lookups are
+    not portable between SQLite and PostgreSQL); channels come prefetched, enabled ones only.
+    """
+    if facts.trigger is None:
+        return []
+    rules = (
+        NotificationRule.objects.filter(organization_id=organization_id, enabled=True)
+        .select_related("escalation_policy")
+        .prefetch_related(
+            "teams",
+            Prefetch(
+                "channels",
+                queryset=NotificationChannel.objects.filter(enabled=True),
+                to_attr="enabled_channels",
+            ),
+        )
+        .order_by("priority", "id")
+    )
+    matched = []
+    for rule in rules:
+        if rule_matches(rule, facts, now=now, team_ids={t.pk for t in rule.teams.all()}):
+            matched.append(rule)
+            if rule.stop_after_match:
+                break
+    return matched
+
+
+def active_snooze(*, organization_id: int, facts: Facts, rule_id: int | None, now: datetime) -> Snooze | None:
+    snoozes = Snooze.objects.filter(organization_id=organization_id, starts_at__lte=now, until__gt=now)
+    return next((s for s in snoozes if snooze_matches(s, facts, rule_id=rule_id, now=now)), None)
+
+
+def incident_subjects_of(alert_id: int | None) -> list[NotificationSubject]:
+    if alert_id is None:
+        return []
+    return list(NotificationSubject.objects.filter(alert_links__alert_id=alert_id, kind="incident"))
+
+
+def incident_alerts(subject: NotificationSubject, limit: int = 10) -> tuple[list[dict], int]:
+    """The incident's known alerts (newest first, capped) and how many there are."""
+    links = SubjectAlert.objects.filter(subject=subject)
+    count = links.count()
+    alerts = (
+        Alert.objects.filter(pk__in=links.values("alert_id"))
+        .order_by("-starts_at")
+        .values("id", "name", "summary", "severity", "status", "service")[:limit]
+    )
+    return [
+        {
+            "id": a["id"],
+            "title": a["summary"] or a["name"],
+            "severity": a["severity"],
+            "status": a["status"],
+            "service": a["service"],
+        }
+        for a in alerts
+    ], count
+
+
+def rate_limit_count(*, rule: NotificationRule, pattern_key: str, since: datetime) -> int:
+    """How many subjects of this pattern the rule announced since `since` (the brief's per-pattern limit)."""
+    return (
+        NotificationDelivery.objects.filter(
+            rule=rule, pattern_key=pattern_key, kind=DeliveryKind.NEW, created_at__gte=since
+        )
+        .exclude(status__in=[DeliveryStatus.RATE_LIMITED, DeliveryStatus.SUPPRESSED])
+        .values("subject_id")
+        .distinct()
+        .count()
+    )
+
+
+def deliveries_for_alert(alert, *, user=None, limit: int = 50) -> QuerySet:
+    """Notification history of an alert, including messages about the incidents it belongs to."""
+    incidents = NotificationSubject.objects.filter(alert_links__alert=alert).values("incident_id")
+    qs = NotificationDelivery.objects.filter(organization_id=alert.organization_id).filter(
+        Q(alert=alert) | Q(incident_id__in=incidents)
+    )
+    if user is not None:
+        qs = qs.visible_to(user)
+    return qs.select_related("channel", "rule").order_by("-created_at", "-id")[:limit]
+
+
+def deliveries_for_incident(incident, *, user=None, limit: int = 50) -> QuerySet:
+    qs = NotificationDelivery.objects.filter(
+        organization_id=incident.organization_id, incident_id=incident.pk
+    )
+    if user is not None:
+        qs = qs.visible_to(user)
+    return qs.select_related("channel", "rule").order_by("-created_at", "-id")[:limit]
+
+
+def escalations_for_subject_keys(organization_id: int, keys: list[str]) -> QuerySet:
+    return (
+        Escalation.objects.filter(organization_id=organization_id, subject__key__in=keys)
+        .select_related("rule")
+        .order_by("-started_at")
+    )
+
+
+def active_escalations(subjects) -> QuerySet:
+    return Escalation.objects.filter(subject__in=subjects, status=EscalationStatus.ACTIVE)

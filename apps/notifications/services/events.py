@@ -1,0 +1,319 @@
+"""Reacting to domain events: one transaction per event decides every delivery it causes.
+
+The event is marked processed in the same transaction, so a redelivered event (worker killed
+after commit, before the broker ack) changes nothing. Per-incident rules hold an alert until the
+incidents app tells us its incident (incident.created / incident.alert_added), at most
+NOTIFICATIONS_GROUP_WAIT_SECONDS; then the alert is announced alone, and its message becomes the
+incident's if the incident shows up later. So a 14-alert storm is one message, edited as alerts
+join, and no alert waits forever on a correlation that never comes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.alerts.choices import AlertStatus
+from apps.alerts.models import Alert
+
+from ..choices import DeliveryKind, DeliveryStatus, EscalationStatus, Grouping, Trigger
+from ..matching import facts_from_event
+from ..messages import analysis_excerpt
+from ..models import (
+    NotificationChannel,
+    NotificationSubject,
+    NotificationThread,
+    NotificationTimer,
+    ProcessedEvent,
+    Snooze,
+    SubjectAlert,
+)
+from ..selectors import incident_subjects_of, rules_matching
+from .decisions import (
+    Decision,
+    announced,
+    attach,
+    enrich,
+    followup,
+    notify_new,
+    schedule_group_wait,
+    subject_upsert,
+    suppressed,
+)
+from .escalations import escalations_stop
+from .outbox import EventRef, thread_for, threads_notify
+
+
+def event_process(*, event: dict, now: datetime | None = None) -> bool:
+    """Decide and record every notification an event causes. False if it was already processed."""
+    if event.get("name") not in HANDLERS or not event.get("organization_id"):
+        return False
+    now = now or timezone.now()
+    with transaction.atomic():
+        _, created = ProcessedEvent.objects.get_or_create(
+            event_id=str(event["id"]), defaults={"name": event["name"], "processed_at": now}
+        )
+        if not created:
+            return False
+        decision = _decision(event, now)
+        if decision is not None:
+            HANDLERS[event["name"]](decision)
+    return True
+
+
+def _decision(event: dict, now: datetime) -> Decision | None:
+    org_id = event["organization_id"]
+    facts = facts_from_event(event)
+    ref = EventRef.of(event)
+    alert = None
+    if facts.subject_kind == "alert":
+        alert = (
+            Alert.objects.filter(pk=facts.alert_id, organization_id=org_id).first()
+            if facts.alert_id
+            else None
+        )
+        if alert is None:
+            return None  # deleted meanwhile, or another organisation's id: nothing to tell anyone
+    family = event["name"].split(".", 1)[0]
+    merge = family != "analysis"
+    subject, previous = subject_upsert(
+        organization_id=org_id, facts=facts, event=ref, alert=alert, merge=merge
+    )
+    if alert is None and subject.kind == "alert" and subject.alert_id:
+        alert = subject.alert
+    enrich(facts, subject.context)
+    snoozes = list(Snooze.objects.filter(organization_id=org_id, starts_at__lte=now, until__gt=now))
+    return Decision(
+        organization_id=org_id,
+        event=ref,
+        facts=facts,
+        now=now,
+        subject=subject,
+        alert=alert,
+        previous_state=previous,
+        snoozes=snoozes,
+    )
+
+
+def _rules(d: Decision):
+    return rules_matching(organization_id=d.organization_id, facts=d.facts, now=d.now)
+
+
+def on_alert_received(d: Decision) -> None:
+    incidents = incident_subjects_of(d.alert.pk)
+    if not d.event.data.get("is_new", True):
+        threads_notify(subjects=[d.subject, *incidents], kind=DeliveryKind.UPDATE, event=d.event, now=d.now)
+    for rule in _rules(d):
+        if (
+            announced(rule, [d.subject, *incidents])
+            or NotificationTimer.objects.filter(
+                key=f"group:{rule.pk}:{d.subject.pk}", fired_at__isnull=True
+            ).exists()
+        ):
+            continue  # a re-sent alert: its conversation exists (or is about to)
+        if suppressed(d, rule):
+            continue
+        if rule.grouping == Grouping.PER_INCIDENT and incidents:
+            attach(d, rule, incidents[0], d.subject, pattern_key=d.facts.pattern_key)
+        elif rule.grouping == Grouping.PER_INCIDENT:
+            schedule_group_wait(d, rule)
+        else:
+            notify_new(d, rule, d.subject, pattern_key=d.facts.pattern_key)
+
+
+def on_alert_acknowledged(d: Decision) -> None:
+    who = d.subject.context.get("acknowledged_by") or "—"
+    source = d.event.data.get("source", "")
+    incidents = incident_subjects_of(d.alert.pk)
+    for incident in incidents:
+        if incident.state == "open":
+            incident.state = "acknowledged"
+            incident.context = {**incident.context, "state": "acknowledged", "acknowledged_by": who}
+            incident.save(update_fields=["state", "context", "updated_at"])
+    escalations_stop(
+        subjects=[d.subject, *incidents],
+        status=EscalationStatus.ACKNOWLEDGED,
+        reason=f"acknowledged by {who} ({source})",
+        now=d.now,
+    )
+    threads_notify(
+        subjects=[d.subject, *incidents],
+        kind=DeliveryKind.ACKNOWLEDGE,
+        event=d.event,
+        now=d.now,
+        data={"by": who, "source": source},
+    )
+
+
+def on_alert_unacknowledged(d: Decision) -> None:
+    threads_notify(subjects=[d.subject], kind=DeliveryKind.UNACKNOWLEDGE, event=d.event, now=d.now)
+
+
+def on_alert_resolved(d: Decision) -> None:
+    escalations_stop(
+        subjects=[d.subject], status=EscalationStatus.RESOLVED, reason="alert resolved", now=d.now
+    )
+    threads_notify(subjects=[d.subject], kind=DeliveryKind.RESOLVE, event=d.event, now=d.now)
+    for incident in incident_subjects_of(d.alert.pk):
+        members = Alert.objects.filter(
+            pk__in=SubjectAlert.objects.filter(subject=incident).values("alert_id")
+        )
+        if incident.state != "resolved" and not members.exclude(status=AlertStatus.RESOLVED).exists():
+            incident.state = "resolved"
+            incident.context = {**incident.context, "state": "resolved", "resolved_at": d.now.isoformat()}
+            incident.save(update_fields=["state", "context", "updated_at"])
+            escalations_stop(
+                subjects=[incident],
+                status=EscalationStatus.RESOLVED,
+                reason="every alert resolved",
+                now=d.now,
+            )
+            threads_notify(subjects=[incident], kind=DeliveryKind.RESOLVE, event=d.event, now=d.now)
+        else:
+            threads_notify(subjects=[incident], kind=DeliveryKind.UPDATE, event=d.event, now=d.now)
+
+
+def on_incident_event(d: Decision) -> None:
+    incident = d.subject
+    _link_alerts(d, incident)
+    if d.event.name == "incident.alert_added":
+        threads_notify(subjects=[incident], kind=DeliveryKind.UPDATE, event=d.event, now=d.now)
+    elif d.event.name == "incident.status_changed":
+        _incident_state_changed(d, incident)
+    for rule in _rules(d):
+        if announced(rule, [incident]):
+            continue
+        notify_new(d, rule, incident, pattern_key=d.facts.pattern_key)
+
+
+def _link_alerts(d: Decision, incident: NotificationSubject) -> None:
+    """Remember which alerts the incident holds, and release alerts held for this grouping."""
+    for alert in Alert.objects.filter(pk__in=d.facts.alert_ids, organization_id=d.organization_id):
+        SubjectAlert.objects.get_or_create(
+            subject=incident, alert=alert, defaults={"organization_id": d.organization_id}
+        )
+        alert_subject = NotificationSubject.objects.filter(
+            organization_id=d.organization_id, key=f"alert:{alert.pk}"
+        ).first()
+        if alert_subject is None:
+            continue  # not seen yet: when alert.received comes, the link is already known
+        held = (
+            NotificationTimer.objects.select_for_update()
+            .filter(kind="group_wait", subject=alert_subject, fired_at__isnull=True)
+            .select_related("rule")
+        )
+        for timer in held:
+            timer.fired_at, timer.outcome = d.now, f"grouped into {incident.key}"
+            timer.save(update_fields=["fired_at", "outcome", "updated_at"])
+            if timer.rule is not None and timer.rule.enabled:
+                attach(d, timer.rule, incident, alert_subject, pattern_key=timer.data.get("pattern", ""))
+        lone = NotificationThread.objects.filter(subject=alert_subject, rule__grouping=Grouping.PER_INCIDENT)
+        for rule_id in set(lone.values_list("rule_id", flat=True)):
+            rule = lone.filter(rule_id=rule_id).first().rule
+            pattern = facts_from_event({"name": "alert.received", "data": alert_subject.context}).pattern_key
+            attach(d, rule, incident, alert_subject, pattern_key=pattern)
+
+
+def _incident_state_changed(d: Decision, incident: NotificationSubject) -> None:
+    alert_subjects = NotificationSubject.objects.filter(
+        organization_id=d.organization_id,
+        kind="alert",
+        alert_id__in=SubjectAlert.objects.filter(subject=incident).values("alert_id"),
+    )
+    if incident.state == "resolved" and d.previous_state != "resolved":
+        escalations_stop(
+            subjects=[incident, *alert_subjects],
+            status=EscalationStatus.RESOLVED,
+            reason="incident resolved",
+            now=d.now,
+        )
+        threads_notify(subjects=[incident], kind=DeliveryKind.RESOLVE, event=d.event, now=d.now)
+    elif incident.state == "acknowledged" and d.previous_state == "open":
+        who = incident.context.get("acknowledged_by", "")
+        escalations_stop(
+            subjects=[incident, *alert_subjects],
+            status=EscalationStatus.ACKNOWLEDGED,
+            reason=f"incident {d.facts.status} ({who})",
+            now=d.now,
+        )
+        threads_notify(
+            subjects=[incident], kind=DeliveryKind.ACKNOWLEDGE, event=d.event, now=d.now, data={"by": who}
+        )
+    else:
+        threads_notify(subjects=[incident], kind=DeliveryKind.UPDATE, event=d.event, now=d.now)
+
+
+def on_analysis_completed(d: Decision) -> None:
+    data = d.event.data
+    failed = str(data.get("status", "")).lower() in ("failed", "error")
+    excerpt = (
+        f"Analysis failed: {data.get('failure_reason', '')}".strip() if failed else analysis_excerpt(data)
+    )
+    if not failed:  # a failed analysis is worth a reply, not a place in the alert's message
+        d.subject.context["analysis"] = {
+            "excerpt": excerpt,
+            "url": data.get("url", ""),
+            "status": data.get("status"),
+        }
+        d.subject.save(update_fields=["context", "updated_at"])
+        threads_notify(subjects=[d.subject], kind=DeliveryKind.UPDATE, event=d.event, now=d.now)
+    extra = {"analysis": True, "analysis_excerpt": excerpt, "analysis_url": data.get("url", "")}
+    for rule in _rules(d):
+        if not followup(d, rule, d.subject, data=extra):
+            notify_new(d, rule, d.subject, pattern_key=d.facts.pattern_key, data=extra)
+
+
+def on_other(d: Decision) -> None:
+    """Runbook, SLA and escalation events: a new message, or a reply in the subject's conversation."""
+    threads_notify(subjects=[d.subject], kind=DeliveryKind.UPDATE, event=d.event, now=d.now)
+    for rule in _rules(d):
+        if d.facts.trigger == Trigger.ESCALATION or not followup(d, rule, d.subject):
+            notify_new(d, rule, d.subject, pattern_key=d.facts.pattern_key)
+    if d.event.name == "runbook.execution_finished":
+        runbook_notifications(d)
+
+
+def runbook_notifications(d: Decision) -> int:
+    """A runbook's own `notifications:` entries ("on_failure: - channel: pagerduty"), sent as asked.
+
+    `channel` names a channel (case-insensitive) or, failing that, a channel type; only channels
+    the execution's team may use (organisation-wide or the same team) are considered.
+    """
+    queued = 0
+    usable = NotificationChannel.objects.filter(organization_id=d.organization_id, enabled=True).filter(
+        Q(team__isnull=True) | Q(team_id=d.subject.team_id)
+    )
+    for entry in d.event.data.get("notifications") or []:
+        wanted = str(entry.get("channel", "")).strip()
+        channels = list(usable.filter(name__iexact=wanted)) or list(usable.filter(kind=wanted.lower()))
+        data = {"message": entry.get("message", ""), "severity": str(entry.get("severity", "")).lower()}
+        for channel in channels:
+            d.queue(DeliveryKind.NEW, channel=channel, data=data,
+                    thread=thread_for(subject=d.subject, rule=None, channel=channel))
+            queued += 1
+        if not channels:
+            d.queue(DeliveryKind.NEW, channel=None, data=data, status=DeliveryStatus.FAILED,
+                    reason=f"runbook asked for channel {wanted!r}, which does not exist")
+    return queued
+
+
+HANDLERS = {
+    "alert.received": on_alert_received,
+    "alert.acknowledged": on_alert_acknowledged,
+    "alert.unacknowledged": on_alert_unacknowledged,
+    "alert.resolved": on_alert_resolved,
+    "incident.created": on_incident_event,
+    "incident.alert_added": on_incident_event,
+    "incident.status_changed": on_incident_event,
+    "analysis.completed": on_analysis_completed,
+    "runbook.approval_needed": on_other,
+    "runbook.execution_started": on_other,
+    "runbook.execution_finished": on_other,
+    "sla.breached": on_other,
+    "escalation.fired": on_other,
+}
+
+HANDLED_EVENTS = tuple(HANDLERS)

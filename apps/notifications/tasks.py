@@ -1,0 +1,57 @@
+"""Celery tasks of the notifications app: each takes ids or the event dict and calls one service.
+
+Everything runs on the `notify` queue so a slow LLM or a nightly forecast never delays a page.
+Database hiccups (a locked SQLite file, a PostgreSQL failover) are retried with backoff; the
+services are idempotent, so a retried or redelivered task never sends twice.
+"""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import services
+
+DB_ERRORS = (OperationalError, InterfaceError)
+
+
+@shared_task(
+    name="notifications.handle_event",
+    acks_late=True,
+    autoretry_for=DB_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=60,
+    max_retries=30,
+)
+def handle_event(event: dict) -> bool:
+    """Decide what an event means for every rule, in one transaction with the outbox rows."""
+    return services.event_process(event=event)
+
+
+@shared_task(
+    name="notifications.deliver",
+    acks_late=True,
+    autoretry_for=DB_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=60,
+    max_retries=30,
+)
+def deliver(delivery_id: int) -> str:
+    """One attempt at one delivery; the service reschedules itself on failure."""
+    return services.delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="notifications.fire_timers", autoretry_for=DB_ERRORS, max_retries=3)
+def fire_timers() -> int:
+    """Beat: escalation steps, grouping waits and digests that are due."""
+    return services.timers_fire_due()
+
+
+@shared_task(name="notifications.rescan_outbox", autoretry_for=DB_ERRORS, max_retries=3)
+def rescan_outbox() -> int:
+    """Beat: pending deliveries whose send was lost (worker killed, broker restart) are sent."""
+    return services.outbox_rescan()
+
+
+@shared_task(name="notifications.prune")
+def prune() -> int:
+    """Beat (daily): drop processed-event markers and fired timers past the retention."""
+    return services.housekeeping_prune()
