@@ -1,5 +1,6 @@
 """Fixtures for runbook tests: an SSH target pointing at the real loopback sshd, YAML helpers,
 and alert.received delivery through the real event bus (eager Celery, on-commit callbacks run)."""
+
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,13 @@ def _fast_live_flush(settings):
 @pytest.fixture
 def ssh_target(sshd_server, org_a):
     return SshTarget.objects.create(
-        organization=org_a, name="loopback", host=sshd_server.host, port=sshd_server.port,
-        username=sshd_server.username, private_key=sshd_server.client_key, host_key=sshd_server.host_public_key,
+        organization=org_a,
+        name="loopback",
+        host=sshd_server.host,
+        port=sshd_server.port,
+        username=sshd_server.username,
+        private_key=sshd_server.client_key,
+        host_key=sshd_server.host_public_key,
     )
 
 
@@ -43,8 +49,13 @@ def deliver_alert(django_capture_on_commit_callbacks):
 
     def deliver(alert, *, is_new=True):
         with django_capture_on_commit_callbacks(execute=True):
-            events.publish("alert.received", org=alert.organization_id, subject=alert, is_new=is_new,
-                           **alert_summary(alert))
+            events.publish(
+                "alert.received",
+                org=alert.organization_id,
+                subject=alert,
+                is_new=is_new,
+                **alert_summary(alert),
+            )
 
     return deliver
 

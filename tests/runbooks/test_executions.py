@@ -1,5 +1,6 @@
 """The execution state machine: approval, rejection, expiry by the timer task, cancel, the four-eyes
 rule, rate limit, cooldown and duplicate refusal (with reasons), and dry runs."""
+
 from datetime import timedelta
 
 import pytest
@@ -75,7 +76,9 @@ execution: {{mode: semi_auto}}
 steps: [{{name: poke, type: api, endpoint: "{api.url}/other"}}]
 """)
     fresh = request(on_commit, other, users_a["owner"], inputs={})
-    RunbookExecution.objects.filter(pk=execution.pk).update(approval_due_at=timezone.now() - timedelta(seconds=1))
+    RunbookExecution.objects.filter(pk=execution.pk).update(
+        approval_due_at=timezone.now() - timedelta(seconds=1)
+    )
     assert RunbookExecution.objects.get(pk=fresh.pk).status == "pending_approval"
     result = on_commit(timers.delay).get()
     assert result == {"expired": 1, "fired": 0}
@@ -88,7 +91,9 @@ steps: [{{name: poke, type: api, endpoint: "{api.url}/other"}}]
 
 def test_approving_after_the_window_expires_it(semi_auto, users_a, on_commit):
     execution = request(on_commit, semi_auto, users_a["operator"])
-    RunbookExecution.objects.filter(pk=execution.pk).update(approval_due_at=timezone.now() - timedelta(seconds=1))
+    RunbookExecution.objects.filter(pk=execution.pk).update(
+        approval_due_at=timezone.now() - timedelta(seconds=1)
+    )
     with pytest.raises(services.ExecutionStateError, match="approval window"):
         on_commit(services.execution_approve, execution=execution, user=users_a["admin"])
     execution.refresh_from_db()
@@ -163,7 +168,9 @@ steps: [{name: s, type: api, endpoint: "http://127.0.0.1:9/{{unit}}/{{region}}"}
 
 
 def test_disabled_runbook_is_refused(import_yaml, users_a, on_commit):
-    runbook = import_yaml("name: Paused\nenabled: false\nsteps: [{name: s, type: api, endpoint: 'http://127.0.0.1:9/'}]\n")
+    runbook = import_yaml(
+        "name: Paused\nenabled: false\nsteps: [{name: s, type: api, endpoint: 'http://127.0.0.1:9/'}]\n"
+    )
     with pytest.raises(services.ExecutionRefused, match="Paused is disabled"):
         request(on_commit, runbook, users_a["operator"], inputs={})
 
@@ -194,7 +201,9 @@ def test_target_is_found_from_the_instance_label_host_part(import_yaml, org_a, o
 
     web = SshTargetFactory(organization=org_a, name="web-1", host="10.9.9.9")
     definition = import_yaml("name: T\nsteps: [{name: s, command: uptime}]\n").definition
-    assert target_choose(definition=definition, organization=org_a, labels={"instance": "10.9.9.9:9100"}) == web
+    assert (
+        target_choose(definition=definition, organization=org_a, labels={"instance": "10.9.9.9:9100"}) == web
+    )
     assert target_choose(definition=definition, organization=org_a, labels={"instance": "web-1"}) == web
     with pytest.raises(TargetError, match="no SSH target for instance='10.0.0.0:1'"):
         target_choose(definition=definition, organization=org_a, labels={"instance": "10.0.0.0:1"})

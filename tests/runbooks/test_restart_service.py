@@ -5,6 +5,7 @@ and rolls back on failure.
 The test host has no systemd, so `systemctl` in the spec's YAML is pointed at a small script that
 keeps the unit's state in a file and logs each call; everything else is the spec's document.
 """
+
 from datetime import timedelta
 
 import pytest
@@ -52,25 +53,40 @@ def restart_service(users_a, api_client_for, systemctl):
 
 
 def down_alert(org, health_url):
-    return AlertFactory(organization=org, name="ServiceDownNginx", severity="critical",
-                        starts_at=timezone.now() - timedelta(minutes=6),
-                        labels={"alertname": "ServiceDownNginx", "service_name": "nginx", "instance": "127.0.0.1:9100"},
-                        annotations={"health_check_url": health_url})
+    return AlertFactory(
+        organization=org,
+        name="ServiceDownNginx",
+        severity="critical",
+        starts_at=timezone.now() - timedelta(minutes=6),
+        labels={"alertname": "ServiceDownNginx", "service_name": "nginx", "instance": "127.0.0.1:9100"},
+        annotations={"health_check_url": health_url},
+    )
 
 
 def approve(api_client_for, user, org, execution, django_capture_on_commit_callbacks):
     """Approve through the API (the run is enqueued on commit), then read the finished execution."""
     client = api_client_for(user, org)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/api/v1/runbook-executions/{execution.pk}/approve", {"note": "ok"}, format="json")
+        response = client.post(
+            f"/api/v1/runbook-executions/{execution.pk}/approve", {"note": "ok"}, format="json"
+        )
     if response.status_code != 200:
         return response
     assert response.json()["status"] == "approved"  # answered at once; the run happens in the worker
     return client.get(f"/api/v1/runbook-executions/{execution.pk}")
 
 
-def test_restart_service_end_to_end(org_a, users_a, ssh_target, restart_service, systemctl, http_stub, deliver_alert,
-                                    api_client_for, django_capture_on_commit_callbacks):
+def test_restart_service_end_to_end(
+    org_a,
+    users_a,
+    ssh_target,
+    restart_service,
+    systemctl,
+    http_stub,
+    deliver_alert,
+    api_client_for,
+    django_capture_on_commit_callbacks,
+):
     health = http_stub(name="nginx-health").respond(200, body="healthy")
     runbook_id = restart_service()
     deliver_alert(down_alert(org_a, f"{health.url}/healthz"))
@@ -81,29 +97,53 @@ def test_restart_service_end_to_end(org_a, users_a, ssh_target, restart_service,
     assert execution.parameters == {"service_name": "nginx", "health_check_url": f"{health.url}/healthz"}
     assert not systemctl["log"].exists() and health.requests == []  # nothing runs before approval
 
-    assert approve(api_client_for, users_a["viewer"], org_a, execution,
-                   django_capture_on_commit_callbacks).status_code == 403
-    response = approve(api_client_for, users_a["operator"], org_a, execution, django_capture_on_commit_callbacks)
+    assert (
+        approve(
+            api_client_for, users_a["viewer"], org_a, execution, django_capture_on_commit_callbacks
+        ).status_code
+        == 403
+    )
+    response = approve(
+        api_client_for, users_a["operator"], org_a, execution, django_capture_on_commit_callbacks
+    )
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "succeeded", body
     assert [(s["name"], s["status"]) for s in body["steps"]] == [
-        ("Check current status", "failed"), ("Graceful restart", "succeeded"), ("Verify service health", "succeeded")]
+        ("Check current status", "failed"),
+        ("Graceful restart", "succeeded"),
+        ("Verify service health", "succeeded"),
+    ]
     check, restart, verify = body["steps"]
     assert check["exit_code"] == 3 and check["stdout"] == "nginx: inactive (dead)\n"  # continue_on_fail
-    assert restart["rendered"] == f"{systemctl['path']} restart nginx" and restart["stdout"] == "restarted nginx\n"
+    assert (
+        restart["rendered"] == f"{systemctl['path']} restart nginx"
+        and restart["stdout"] == "restarted nginx\n"
+    )
     assert verify["rendered"] == f"GET {health.url}/healthz" and verify["http_status"] == 200
     assert systemctl["log"].read_text().splitlines() == ["status nginx", "restart nginx"]
     assert [r.path for r in health.requests] == ["/healthz"]
     audit = [(e["kind"], e["actor"]) for e in body["audit"]]
-    assert audit[:4] == [("requested", None), ("approval_needed", None), ("approved", "a-operator"),
-                         ("started", None)]
+    assert audit[:4] == [
+        ("requested", None),
+        ("approval_needed", None),
+        ("approved", "a-operator"),
+        ("started", None),
+    ]
     assert audit[-1] == ("finished", None)
 
 
-def test_restart_service_rolls_back_when_verification_fails(org_a, users_a, ssh_target, restart_service, systemctl,
-                                                            http_stub, deliver_alert, api_client_for,
-                                                            django_capture_on_commit_callbacks):
+def test_restart_service_rolls_back_when_verification_fails(
+    org_a,
+    users_a,
+    ssh_target,
+    restart_service,
+    systemctl,
+    http_stub,
+    deliver_alert,
+    api_client_for,
+    django_capture_on_commit_callbacks,
+):
     health = http_stub(name="nginx-health").set_default(503, body="still down")
     # The spec waits 10 s between the three retries; 1 s keeps the test short and changes nothing else.
     restart_service(("retry_delay_seconds: 10", "retry_delay_seconds: 1"))
@@ -112,15 +152,22 @@ def test_restart_service_rolls_back_when_verification_fails(org_a, users_a, ssh_
     response = approve(api_client_for, users_a["admin"], org_a, execution, django_capture_on_commit_callbacks)
     body = response.json()
     assert body["status"] == "rolled_back", body
-    assert body["status_reason"] == ("step 3 (Verify service health) failed: answered 503, expected 200; "
-                                     "rolled back 1 step(s)")
+    assert body["status_reason"] == (
+        "step 3 (Verify service health) failed: answered 503, expected 200; rolled back 1 step(s)"
+    )
     rows = [(s["phase"], s["name"], s["status"], s["attempts"]) for s in body["steps"]]
-    assert rows == [("run", "Check current status", "failed", 1), ("run", "Graceful restart", "succeeded", 1),
-                    ("run", "Verify service health", "failed", 4), ("rollback", "Graceful restart", "succeeded", 1)]
+    assert rows == [
+        ("run", "Check current status", "failed", 1),
+        ("run", "Graceful restart", "succeeded", 1),
+        ("run", "Verify service health", "failed", 4),
+        ("rollback", "Graceful restart", "succeeded", 1),
+    ]
     assert body["steps"][3]["rendered"] == f"{systemctl['path']} start nginx"
     assert systemctl["log"].read_text().splitlines() == ["status nginx", "restart nginx", "start nginx"]
     assert len(health.requests) == 4
     # A second alert inside the 15-minute cooldown is refused, and the refusal says why.
     deliver_alert(down_alert(org_a, f"{health.url}/healthz"))
     refused = RunbookExecution.objects.exclude(pk=execution.pk).get()
-    assert refused.status == "refused" and refused.status_reason.startswith("cooldown: Restart Service last ran on")
+    assert refused.status == "refused" and refused.status_reason.startswith(
+        "cooldown: Restart Service last ran on"
+    )

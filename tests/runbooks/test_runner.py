@@ -1,5 +1,6 @@
 """The runner: api steps against a loopback HTTP server (retries, expected codes, rendering),
 rollback in reverse order over real SSH, continue-on-fail, and the events a run publishes."""
+
 import pytest
 
 from aiops import events
@@ -80,8 +81,9 @@ steps:
 
 
 @pytest.mark.slow
-def test_rollback_runs_completed_steps_in_reverse_order(org_a, users_a, ssh_target, import_yaml, on_commit,
-                                                        tmp_path, published):
+def test_rollback_runs_completed_steps_in_reverse_order(
+    org_a, users_a, ssh_target, import_yaml, on_commit, tmp_path, published
+):
     log = tmp_path / "log"
     runbook = import_yaml(f"""
 name: Three steps
@@ -98,9 +100,15 @@ steps:
     assert execution.status_reason == "step 5 (breaks) failed: exit code 7; rolled back 2 step(s)"
     assert log.read_text().split() == ["one", "two", "plain", "undo-two", "undo-one"]
     rows = [(s.phase, s.name, s.status, s.exit_code) for s in execution.steps.order_by("started_at", "id")]
-    assert rows == [("run", "one", "succeeded", 0), ("run", "soft", "failed", 4), ("run", "two", "succeeded", 0),
-                    ("run", "plain", "succeeded", 0), ("run", "breaks", "failed", 7),
-                    ("rollback", "two", "succeeded", 0), ("rollback", "one", "succeeded", 0)]
+    assert rows == [
+        ("run", "one", "succeeded", 0),
+        ("run", "soft", "failed", 4),
+        ("run", "two", "succeeded", 0),
+        ("run", "plain", "succeeded", 0),
+        ("run", "breaks", "failed", 7),
+        ("rollback", "two", "succeeded", 0),
+        ("rollback", "one", "succeeded", 0),
+    ]
     assert execution.steps.get(name="breaks").stderr == "broken\n"
     kinds = list(execution.events.values_list("kind", flat=True))
     assert kinds[:2] == ["requested", "started"] and kinds[-2:] == ["step_finished", "finished"]
@@ -133,8 +141,9 @@ def test_step_timeout_fails_the_run_and_records_the_kill(org_a, users_a, ssh_tar
 
 
 @pytest.mark.slow
-def test_success_notifications_are_rendered_into_the_finished_event(org_a, users_a, ssh_target, import_yaml,
-                                                                    on_commit, published):
+def test_success_notifications_are_rendered_into_the_finished_event(
+    org_a, users_a, ssh_target, import_yaml, on_commit, published
+):
     runbook = import_yaml("""
 name: Notify
 steps:
@@ -143,9 +152,12 @@ notifications:
   on_success: [{channel: slack, message: "Service {{service_name}} restarted successfully"}]
   on_failure: [{channel: pagerduty, severity: critical}]
 """)
-    execution = run(on_commit, runbook, users_a["operator"], target=ssh_target, inputs={"service_name": "nginx"})
+    execution = run(
+        on_commit, runbook, users_a["operator"], target=ssh_target, inputs={"service_name": "nginx"}
+    )
     assert execution.status == "succeeded"
     [finished] = [e for e in published if e["name"] == "runbook.execution_finished"]
-    assert finished["data"]["notifications"] == [{"channel": "slack",
-                                                  "message": "Service nginx restarted successfully"}]
+    assert finished["data"]["notifications"] == [
+        {"channel": "slack", "message": "Service nginx restarted successfully"}
+    ]
     assert finished["subject"] == {"type": "runbooks.runbookexecution", "id": execution.pk}

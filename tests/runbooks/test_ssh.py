@@ -1,5 +1,6 @@
 """Commands over real SSH (Debian's sshd on 127.0.0.1): pinning, output, exit codes, timeouts that
 kill the remote command, and label values that try to inject shell commands."""
+
 import os
 import subprocess
 import time
@@ -15,8 +16,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 
 def endpoint(server, **overrides) -> Endpoint:
-    values = {"host": server.host, "port": server.port, "username": server.username,
-              "private_key": server.client_key, "host_key": server.host_public_key}
+    values = {
+        "host": server.host,
+        "port": server.port,
+        "username": server.username,
+        "private_key": server.client_key,
+        "host_key": server.host_public_key,
+    }
     return Endpoint(**{**values, **overrides})
 
 
@@ -105,13 +111,26 @@ steps:
   - name: again
     command: printf '%s\\n' {{{{service}}}}
 """)
-    hostile = [f"x; rm -rf {marker}", f"$(rm -rf {marker})", f"`rm -rf {marker}`", f"x' ; rm -rf {marker}; '",
-               f"x\nrm -rf {marker}"]
+    hostile = [
+        f"x; rm -rf {marker}",
+        f"$(rm -rf {marker})",
+        f"`rm -rf {marker}`",
+        f"x' ; rm -rf {marker}; '",
+        f"x\nrm -rf {marker}",
+    ]
     for value in hostile:
-        alert = AlertFactory(organization=org_a, labels={"service": value, "instance": f"{ssh_target.host}:9100 && "
-                                                                                         f"rm -rf {marker}"})
-        execution = on_commit(execution_request_manual, runbook=runbook, user=users_a["operator"], alert=alert,
-                              target=ssh_target, reason="injection test")
+        alert = AlertFactory(
+            organization=org_a,
+            labels={"service": value, "instance": f"{ssh_target.host}:9100 && rm -rf {marker}"},
+        )
+        execution = on_commit(
+            execution_request_manual,
+            runbook=runbook,
+            user=users_a["operator"],
+            alert=alert,
+            target=ssh_target,
+            reason="injection test",
+        )
         execution.refresh_from_db()
         assert execution.status == "succeeded", execution.status_reason
         echo, again = execution.steps.order_by("position")
@@ -121,9 +140,15 @@ steps:
 
 
 def test_accept_new_target_pins_the_key_on_first_run(org_a, users_a, sshd_server, import_yaml, on_commit):
-    target = SshTarget.objects.create(organization=org_a, name="tofu", host=sshd_server.host, port=sshd_server.port,
-                                      username=sshd_server.username, private_key=sshd_server.client_key,
-                                      host_key_policy="accept_new")
+    target = SshTarget.objects.create(
+        organization=org_a,
+        name="tofu",
+        host=sshd_server.host,
+        port=sshd_server.port,
+        username=sshd_server.username,
+        private_key=sshd_server.client_key,
+        host_key_policy="accept_new",
+    )
     runbook = import_yaml("name: Uptime\nsteps:\n  - {name: up, command: uptime}\n")
     execution = on_commit(execution_request_manual, runbook=runbook, user=users_a["operator"], target=target)
     execution.refresh_from_db()
@@ -133,10 +158,17 @@ def test_accept_new_target_pins_the_key_on_first_run(org_a, users_a, sshd_server
     assert execution.events.filter(kind="host_key_pinned").exists()
 
 
-def test_strict_target_without_pin_fails_the_step_with_a_clear_reason(org_a, users_a, sshd_server, import_yaml,
-                                                                      on_commit):
-    target = SshTarget.objects.create(organization=org_a, name="strict", host=sshd_server.host, port=sshd_server.port,
-                                      username=sshd_server.username, private_key=sshd_server.client_key)
+def test_strict_target_without_pin_fails_the_step_with_a_clear_reason(
+    org_a, users_a, sshd_server, import_yaml, on_commit
+):
+    target = SshTarget.objects.create(
+        organization=org_a,
+        name="strict",
+        host=sshd_server.host,
+        port=sshd_server.port,
+        username=sshd_server.username,
+        private_key=sshd_server.client_key,
+    )
     runbook = import_yaml("name: Uptime\nsteps:\n  - {name: up, command: uptime}\n")
     execution = on_commit(execution_request_manual, runbook=runbook, user=users_a["operator"], target=target)
     execution.refresh_from_db()

@@ -1,5 +1,6 @@
 """alert.received → triggers: auto runs, semi_auto asks for approval, manual only suggests; minimum
 firing duration waits on a DB timer; refusals are recorded with their reason."""
+
 from datetime import timedelta
 
 import pytest
@@ -29,14 +30,23 @@ def api(http_stub):
 
 
 def test_trigger_matching_rules():
-    trigger = {"alert_pattern": "ServiceDown*", "severity": ["critical", "warning"], "labels": {"env": "prod*"}}
+    trigger = {
+        "alert_pattern": "ServiceDown*",
+        "severity": ["critical", "warning"],
+        "labels": {"env": "prod*"},
+    }
     assert trigger_matches(trigger, name="ServiceDownHard", severity="warning", labels={"env": "production"})
     assert not trigger_matches(trigger, name="servicedown", severity="warning", labels={"env": "prod"})
     assert not trigger_matches(trigger, name="ServiceDown", severity="info", labels={"env": "prod"})
     assert not trigger_matches(trigger, name="ServiceDown", severity="critical", labels={"env": "staging"})
     assert not trigger_matches(trigger, name="ServiceDown", severity="critical", labels={})
     assert [host_of(v) for v in ("web-1:9100", "[::1]:22", "::1", "10.0.0.1", "http://db:5432/x")] == [
-        "web-1", "::1", "::1", "10.0.0.1", "db"]
+        "web-1",
+        "::1",
+        "::1",
+        "10.0.0.1",
+        "db",
+    ]
 
 
 def test_modes_on_a_matching_alert(org_a, import_yaml, deliver_alert, api):
@@ -44,7 +54,9 @@ def test_modes_on_a_matching_alert(org_a, import_yaml, deliver_alert, api):
     semi = import_yaml(runbook_yaml("Semi fix", "semi_auto", api.url))
     manual = import_yaml(runbook_yaml("Manual fix", "manual", api.url))
     import_yaml(runbook_yaml("Other alert", "auto", api.url, trigger="{alert_pattern: 'DiskFull'}"))
-    alert = AlertFactory(organization=org_a, name="ServiceDownHard", severity="critical", labels={"service": "web"})
+    alert = AlertFactory(
+        organization=org_a, name="ServiceDownHard", severity="critical", labels={"service": "web"}
+    )
     deliver_alert(alert)
     runs = {e.runbook_id: e for e in RunbookExecution.objects.all()}
     assert set(runs) == {auto.pk, semi.pk}
@@ -57,7 +69,9 @@ def test_modes_on_a_matching_alert(org_a, import_yaml, deliver_alert, api):
 
 def test_resent_alert_does_not_trigger_again(org_a, import_yaml, deliver_alert, api):
     import_yaml(runbook_yaml("Auto fix", "auto", api.url))
-    alert = AlertFactory(organization=org_a, name="ServiceDown", severity="critical", labels={"service": "web"})
+    alert = AlertFactory(
+        organization=org_a, name="ServiceDown", severity="critical", labels={"service": "web"}
+    )
     deliver_alert(alert, is_new=False)
     assert not RunbookExecution.objects.exists()
 
@@ -83,14 +97,22 @@ def test_refused_trigger_is_recorded_with_its_reason(org_a, import_yaml, deliver
     assert len(api.requests) == 1
 
 
-def test_min_duration_waits_on_a_timer_and_checks_the_alert_again(org_a, import_yaml, deliver_alert, api,
-                                                                   on_commit):
-    runbook = import_yaml(runbook_yaml("Slow fix", "auto", api.url,
-                                       trigger="{alert_pattern: 'ServiceDown*', min_duration_seconds: 300}"))
+def test_min_duration_waits_on_a_timer_and_checks_the_alert_again(
+    org_a, import_yaml, deliver_alert, api, on_commit
+):
+    runbook = import_yaml(
+        runbook_yaml(
+            "Slow fix", "auto", api.url, trigger="{alert_pattern: 'ServiceDown*', min_duration_seconds: 300}"
+        )
+    )
     still_firing = AlertFactory(organization=org_a, name="ServiceDown", labels={"service": "web"})
     resolved_soon = AlertFactory(organization=org_a, name="ServiceDown", labels={"service": "db"})
-    old = AlertFactory(organization=org_a, name="ServiceDown", labels={"service": "old"},
-                       starts_at=timezone.now() - timedelta(minutes=10))
+    old = AlertFactory(
+        organization=org_a,
+        name="ServiceDown",
+        labels={"service": "old"},
+        starts_at=timezone.now() - timedelta(minutes=10),
+    )
     for alert in (still_firing, resolved_soon, old):
         deliver_alert(alert)
     # The alert that has fired for 10 minutes ran at once; the others wait 5 minutes from their start.
