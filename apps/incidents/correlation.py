@@ -44,12 +44,9 @@ from .models import CorrelationConfig, CorrelationKey, Incident, IncidentAlert
 from .summary import incident_summary
 
 logger = logging.getLogger(__name__)
-CANDIDATE_FIELDS = ["id", "organization_id", "number", "title", "title_is_auto", "status", "severity", "team_id",
-                    "started_at", "last_alert_at", "resolved_at", "service_stats", "affected_services",
-                    "affected_environments", "alert_count", "firing_count", "strategy_counts",
-                    "correlation_strategy", "root_cause_service_id", "root_cause_service_name",
-                    "root_cause_alert_id", "root_cause_evidence", "commander_id", "assignee_id", "created_by_id",
-                    "merged_into_id", "acknowledged_at", "identified_at", "mitigated_at", "updated_at"]
+# Only what weighing needs: the chosen incident is re-read in full before it is changed.
+CANDIDATE_FIELDS = ["id", "number", "status", "started_at", "last_alert_at", "service_stats", "affected_environments",
+                    "root_cause_service_id", "commander_id", "assignee_id", "created_by_id"]
 
 
 @dataclass
@@ -246,7 +243,7 @@ def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
                                      "incidents: one failure.")
                         merged.append(other.pk)
                 best = next(m for m in matches if m.incident.pk == target.pk)
-                target.refresh_from_db()
+        target = Incident.objects.get(pk=target.pk)
         if target.status == IncidentStatus.RESOLVED:
             apply_status(target, IncidentStatus.OPEN, reason=f"re-opened: a related alert fired within "
                          f"{config.reopen_window_minutes} min of resolution")

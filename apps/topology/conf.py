@@ -20,3 +20,8 @@ def graph_max_nodes() -> int:
 def import_max_bytes() -> int:
     """Largest topology file the import endpoint accepts."""
     return setting("TOPOLOGY_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+
+
+def graph_cache_seconds() -> float:
+    """How long a process trusts its cached dependency graph before re-checking the tables."""
+    return setting("TOPOLOGY_GRAPH_CACHE_SECONDS", 5.0)

@@ -1,9 +1,10 @@
-"""The dependency graph in memory: reachability, root-cause candidates and a layered layout.
+"""The dependency graph in memory: reachability and a layered layout.
 
 The correlation engine asks "is this service upstream or downstream of that one?" for every
 alert, so the graph of an organisation is built once and cached per process. The cache is keyed
-by a cheap signature of the two tables (row counts and the newest `updated_at`), checked on each
-use, so an edit in the admin is seen by the very next alert without any invalidation signal.
+by a cheap signature of the two tables (row counts and the newest `updated_at`), checked at most
+every TOPOLOGY_GRAPH_CACHE_SECONDS, so an edit in the admin is seen within seconds without any
+invalidation signal, and a storm does not pay two aggregate queries per alert.
 
 Direction: an edge `source -> target` means source depends on target. "Upstream" of a service
 are the services it depends on (where a root cause is found); "downstream" are its dependents.
@@ -11,11 +12,13 @@ are the services it depends on (where a root cause is found); "downstream" are i
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Max
 
+from . import conf
 from .models import Dependency, Service
 
 
@@ -150,7 +153,7 @@ class TopologyGraph:
         return layer
 
 
-_cache: dict[int, tuple[tuple, TopologyGraph]] = {}
+_cache: dict[int, tuple[tuple, TopologyGraph, float]] = {}  # org -> (signature, graph, checked at)
 _lock = threading.Lock()
 
 
@@ -163,9 +166,14 @@ def _signature(organization_id: int) -> tuple:
 def graph_for(organization) -> TopologyGraph:
     """The organisation's whole graph (every service, ignoring who looks: engine use only)."""
     org_id = getattr(organization, "pk", organization)
-    signature = _signature(org_id)
     cached = _cache.get(org_id)
+    now = time.monotonic()
+    if cached is not None and now - cached[2] < conf.graph_cache_seconds():
+        return cached[1]
+    signature = _signature(org_id)
     if cached is not None and cached[0] == signature:
+        with _lock:
+            _cache[org_id] = (signature, cached[1], now)
         return cached[1]
     services = Service.objects.filter(organization_id=org_id).values("id", "name", "environment", "type", "tier",
                                                                      "team_id")
@@ -173,5 +181,11 @@ def graph_for(organization) -> TopologyGraph:
                                                                     "criticality")
     graph = TopologyGraph.build(services, deps)
     with _lock:
-        _cache[org_id] = (signature, graph)
+        _cache[org_id] = (signature, graph, now)
     return graph
+
+
+def forget(organization) -> None:
+    """Drop the cached graph (after an import, so the next alert sees the new file at once)."""
+    with _lock:
+        _cache.pop(getattr(organization, "pk", organization), None)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import conf
+from . import conf, graph
 from .choices import DiscoveredFrom
 from .interchange import Problem, TopologyFileError, TopologySpec
 from .models import Dependency, Service
@@ -115,6 +115,8 @@ def topology_import(*, organization, spec: TopologySpec, replace: bool = False, 
         stale.delete()
     if dry_run:
         transaction.set_rollback(True)
+    else:
+        transaction.on_commit(lambda: graph.forget(organization))
     return result
 
 

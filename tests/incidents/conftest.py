@@ -19,6 +19,12 @@ def record_event(event):
     RECORDED.append(event)
 
 
+@pytest.fixture(autouse=True)
+def fresh_topology_graph(settings):
+    """Database ids repeat across tests; never let one test see another's cached graph."""
+    settings.TOPOLOGY_GRAPH_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def published():
     """Every incident.* event published (after commit) while the test runs, in order."""

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from math import comb
 
 from apps.alerts.models import Alert
+from apps.topology import graph
 from apps.topology.models import Dependency, Service
 
 ALERT_NAMES = {
@@ -126,6 +127,7 @@ def install_topology(organization, edges: dict[str, list[str]], env: str = "prod
     ids = dict(Service.objects.for_org(organization).values_list("name", "id"))
     Dependency.objects.bulk_create([Dependency(organization=organization, source_id=ids[s], target_id=ids[t])
                                     for s, ts in edges.items() for t in ts])
+    graph.forget(organization)  # bulk_create sends no signals
 
 
 def install_alerts(organization, integration, scenario: Scenario, env: str = "production") -> list[Alert]:
