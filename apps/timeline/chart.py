@@ -19,12 +19,14 @@ WIDTH = 960
 LEFT = 120  # lane labels
 RIGHT = 24
 TOP = 14
-LANE_HEIGHT = 34
+LANE_PADDING = 11
+LEVEL_GAP = 16  # vertical distance between marks stacked in one lane
 AXIS_HEIGHT = 30
 RADIUS = 6
+MAX_LEVELS = 8  # beyond this, marks at one moment overlap (their list rows still tell them apart)
 MAX_TICKS = 8
-NUMBERED_UP_TO = 60  # beyond this the numbers overlap; the marks keep their tooltips
-STACK_OFFSETS = (0, -10, 10)
+NUMBERED_UP_TO = 60  # beyond this the numbers crowd; the marks keep their tooltips
+NUMBER_ROOM = 24  # a numbered mark needs its number's width free on its right
 TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200,
               86400, 172800, 604800, 1209600, 2592000)
 
@@ -33,8 +35,13 @@ TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 108
 class Lane:
     type: str
     label: str
-    y: float
     top: float
+    height: float
+
+    @property
+    def y(self) -> float:
+        """Where the lane's label sits: level with its first row of marks."""
+        return self.top + LANE_PADDING + RADIUS
 
 
 @dataclass
@@ -65,38 +72,50 @@ class Chart:
     end: datetime
     numbered: bool
     top: int = TOP
-    lane_height: int = LANE_HEIGHT
     lanes: list[Lane] = field(default_factory=list)
     ticks: list[Tick] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
 
 
 def timeline_chart(entries: Sequence, *, width: int = WIDTH) -> Chart | None:
-    """Lay out `entries` (in time order; numbered from 1 in that order); None when there are none."""
+    """Lay out `entries` (in time order; numbered from 1 in that order); None when there are none.
+
+    Marks too close to each other in a lane stack downwards and the lane grows to hold them, so
+    a burst of events in one second (an incident opening with its alerts) stays legible.
+    """
     if not entries:
         return None
-    types = sorted({e.type for e in entries}, key=lambda t: (lane_order(t), t))
-    lanes = {t: Lane(t, type_label(t), TOP + i * LANE_HEIGHT + LANE_HEIGHT / 2, TOP + i * LANE_HEIGHT)
-             for i, t in enumerate(types)}
     start, end = _domain(entries[0].occurred_at, entries[-1].occurred_at)
-    axis_y = TOP + len(types) * LANE_HEIGHT
-    chart = Chart(width=width, height=axis_y + AXIS_HEIGHT, plot_left=LEFT, plot_right=width - RIGHT,
-                  axis_y=axis_y, start=start, end=end, numbered=len(entries) <= NUMBERED_UP_TO,
-                  lanes=list(lanes.values()))
-    scale = (chart.plot_right - chart.plot_left) / (end - start).total_seconds()
+    plot_right = width - RIGHT
+    scale = (plot_right - LEFT) / (end - start).total_seconds()
 
     def x_of(moment: datetime) -> float:
-        return round(chart.plot_left + (moment - start).total_seconds() * scale, 1)
+        return round(LEFT + (moment - start).total_seconds() * scale, 1)
 
+    numbered = len(entries) <= NUMBERED_UP_TO
+    room = NUMBER_ROOM if numbered else 2 * RADIUS + 3
     last_x: dict[tuple[str, int], float] = {}
-    for number, entry in enumerate(entries, start=1):
+    placed = []  # (entry, x, level)
+    for entry in entries:
         x = x_of(entry.occurred_at)
-        level = _free_level(last_x, entry.type, x)
+        level = _free_level(last_x, entry.type, x, room)
         last_x[(entry.type, level)] = x
+        placed.append((entry, x, level))
+
+    types = sorted({e.type for e in entries}, key=lambda t: (lane_order(t), t))
+    lanes, top = {}, TOP
+    for type_ in types:
+        levels = 1 + max(level for (lane, level) in last_x if lane == type_)
+        height = 2 * (LANE_PADDING + RADIUS) + (levels - 1) * LEVEL_GAP
+        lanes[type_] = Lane(type_, type_label(type_), top, height)
+        top += height
+    chart = Chart(width=width, height=int(top + AXIS_HEIGHT), plot_left=LEFT, plot_right=plot_right,
+                  axis_y=int(top), start=start, end=end, numbered=numbered, lanes=list(lanes.values()))
+    for number, (entry, x, level) in enumerate(placed, start=1):
         local = timezone.localtime(entry.occurred_at)
         chart.marks.append(Mark(
             number=number, entry_id=entry.pk, kind=entry.kind, colour=kind_colour(entry.kind), x=x,
-            y=lanes[entry.type].y + STACK_OFFSETS[level],
+            y=lanes[entry.type].y + level * LEVEL_GAP,
             tooltip=f"{number}. {local:%Y-%m-%d %H:%M:%S} — {entry.summary}",
         ))
     chart.ticks = [Tick(x_of(moment), label) for moment, label in _ticks(start, end)]
@@ -113,13 +132,13 @@ def _domain(first: datetime, last: datetime) -> tuple[datetime, datetime]:
     return first - pad, last + pad
 
 
-def _free_level(last_x: dict, lane: str, x: float) -> int:
-    """Stack marks that would overlap in one lane; the level whose last mark is furthest left otherwise."""
-    for level in range(len(STACK_OFFSETS)):
+def _free_level(last_x: dict, lane: str, x: float, room: float) -> int:
+    """The first level of the lane with room at x; when all are full, the one freed longest ago."""
+    for level in range(MAX_LEVELS):
         previous = last_x.get((lane, level))
-        if previous is None or x - previous >= 2 * RADIUS + 3:
+        if previous is None or x - previous >= room:
             return level
-    return min(range(len(STACK_OFFSETS)), key=lambda level: last_x[(lane, level)])
+    return min(range(MAX_LEVELS), key=lambda level: last_x[(lane, level)])
 
 
 def _ticks(start: datetime, end: datetime) -> list[tuple[datetime, str]]:

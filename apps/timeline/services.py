@@ -41,9 +41,6 @@ def timeline_entry_record(*, event: dict) -> TimelineEntry | None:
     if not event_id or name not in CATALOGUE or not org_id:
         raise TimelineEventError(f"not a catalogued domain event: id={event_id!r} name={name!r} "
                                  f"org={org_id!r}")
-    existing = TimelineEntry.objects.filter(event_id=event_id).first()
-    if existing is not None:
-        return existing
     if not Organization.objects.filter(pk=org_id).exists():
         logger.warning("timeline event for a missing organisation dropped",
                        extra={"event": name, "org": org_id})
@@ -76,7 +73,7 @@ def timeline_entry_record(*, event: dict) -> TimelineEntry | None:
         with transaction.atomic():  # a savepoint: losing the race must not break the caller's transaction
             entry.save(force_insert=True)
     except IntegrityError:
-        # Two workers delivered the same event at once; the other one wrote it.
+        # A redelivery, or two workers holding the same message at once: the first write stands.
         existing = TimelineEntry.objects.filter(event_id=event_id).first()
         if existing is None:
             raise

@@ -2,6 +2,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aiops.roles import Role
@@ -197,3 +199,24 @@ def test_an_incident_opened_with_several_alerts_holds_them_all(org_a, users_a, p
     client = api_client_for(users_a["viewer"], org_a)
     events = client.get(f"/api/v1/incidents/{incident_id}/timeline").json()["events"]
     assert {e["alert_id"] for e in events if e["kind"] == "alert.received"} == {first.pk, second.pk}
+
+
+def test_timeline_queries_do_not_grow_with_entries(org_a, users_a, publish, incident_event, make_incident,
+                                                   api_client_for, django_assert_max_num_queries):
+    """A constant number of queries however long the timeline (no per-entry lookups)."""
+    incident, incident_id = make_incident(org_a)
+    client = api_client_for(users_a["viewer"], org_a)
+    url = f"/api/v1/incidents/{incident_id}/timeline"
+
+    def grow(count):
+        for _ in range(count):
+            alert = AlertFactory(organization=org_a)
+            publish("alert.received", org=org_a, subject=alert, **alert_summary(alert))
+            incident_event("incident.alert_added", org_a, incident, incident_id, alert_id=alert.pk)
+
+    grow(2)
+    with CaptureQueriesContext(connection) as small:
+        assert len(client.get(url).json()["events"]) == 4
+    grow(20)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert len(client.get(url).json()["events"]) == 44

@@ -50,12 +50,16 @@ def test_svg_has_one_mark_per_entry_in_time_order(org_a, count):
 
 
 @pytest.mark.django_db
-def test_marks_at_the_same_moment_do_not_overlap(org_a):
-    entries = _entries(org_a, 3, step=timedelta(0))
-    for entry in entries:
-        entry.kind = "alert.received"
-    chart = timeline_chart(entries)
-    assert len({(m.x, m.y) for m in chart.marks}) == 3
+def test_a_burst_stacks_and_its_lane_grows(org_a):
+    single = timeline_chart(_entries(org_a, 1))
+    burst = _entries(org_a, 5, step=timedelta(0))
+    for entry in burst:
+        entry.kind = "incident.alert_added"
+    chart = timeline_chart(burst)
+    assert len({(m.x, m.y) for m in chart.marks}) == 5
+    assert chart.lanes[0].height > single.lanes[0].height
+    assert all(chart.lanes[0].top < m.y < chart.lanes[0].top + chart.lanes[0].height for m in chart.marks)
+    assert chart.axis_y == chart.lanes[0].top + chart.lanes[0].height
 
 
 def test_empty_timeline_has_no_chart():

@@ -153,3 +153,37 @@ def test_ids_come_from_data_or_subject(org_a, publish):
     change = TimelineEntry.objects.get(kind="change.correlated")
     assert (analysis.incident_id, analysis.alert_id) == (77, None)
     assert (change.alert_id, change.incident_id) == (alert.pk, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_with_the_same_event_write_one_row(org_a):
+    """Concurrent deliveries (PostgreSQL: real parallel transactions) end in one row, both see it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
+    import threading
+
+    from django.db import connections
+
+    event = events.build_event("incident.commented", org=org_a, incident_id=3, comment="race")
+    barrier, results, errors = threading.Barrier(4), [], []
+
+    def deliver():
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                results.append(services.timeline_entry_record(event=event).pk)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(set(results)) == 1 and len(results) == 4
+    assert TimelineEntry.objects.filter(event_id=event["id"]).count() == 1
