@@ -48,7 +48,8 @@ class _SubjectView(OrgScopedMixin, GenericAPIView):
 
 
 _TIMELINE = inline_serializer("SubjectTimeline", fields={
-    "id": serializers.IntegerField(), "title": serializers.CharField(), "status": serializers.CharField(),
+    "id": serializers.IntegerField(), "number": serializers.IntegerField(allow_null=True),
+    "title": serializers.CharField(), "status": serializers.CharField(),
     "severity": serializers.CharField(), "url": serializers.CharField(), "count": serializers.IntegerField(),
     "truncated": serializers.BooleanField(), "events": TimelineEntrySerializer(many=True),
 })
