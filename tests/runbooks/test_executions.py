@@ -182,7 +182,10 @@ def test_dry_run_renders_steps_without_running(import_yaml, org_a, users_a, on_c
     runbook = import_yaml("""
 name: Restart
 steps:
-  - {name: restart, command: "systemctl restart {{service}}", requires_sudo: true, rollback: "systemctl start {{service}}"}
+  - name: restart
+    command: "systemctl restart {{service}}"
+    requires_sudo: true
+    rollback: "systemctl start {{service}}"
   - {name: check, type: api, endpoint: "http://{{labels.instance}}/health"}
 """)
     alert = AlertFactory(organization=org_a, labels={"service": "x; rm -rf /", "instance": "10.1.2.3:8080"})

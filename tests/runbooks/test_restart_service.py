@@ -21,7 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 FAKE_SYSTEMCTL = """#!/bin/sh
 echo "$*" >> "{log}"
 case "$1" in
-  status) if [ -f "{state}" ]; then echo "$2: active (running)"; else echo "$2: inactive (dead)"; exit 3; fi ;;
+  status) if [ -f "{state}" ]; then echo "$2: active (running)"
+          else echo "$2: inactive (dead)"; exit 3; fi ;;
   restart|start) touch "{state}"; echo "$1ed $2" ;;
   *) echo "unknown verb $1" >&2; exit 1 ;;
 esac

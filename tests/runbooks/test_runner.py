@@ -55,7 +55,8 @@ def test_api_step_fails_after_retries_on_unexpected_status(org_a, users_a, impor
     runbook = import_yaml(f"""
 name: Poke
 steps:
-  - {{name: poke, type: api, method: POST, endpoint: "{api.url}/poke", body: {{service: "{{{{service}}}}", n: 1}},
+  - {{name: poke, type: api, method: POST, endpoint: "{api.url}/poke",
+     body: {{service: "{{{{service}}}}", n: 1}},
      expected_status_codes: [201, 202], retry_count: 2, retry_delay_seconds: 0}}
 """)
     execution = run(on_commit, runbook, users_a["operator"], inputs={"service": "web"})

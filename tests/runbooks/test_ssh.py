@@ -102,14 +102,14 @@ def test_output_is_bounded_keeping_head_and_tail(sshd_server):
 def test_label_values_cannot_inject_commands(org_a, users_a, ssh_target, import_yaml, on_commit, tmp_path):
     marker = tmp_path / "precious"
     marker.write_text("still here")
-    runbook = import_yaml(f"""
+    runbook = import_yaml("""
 name: Echo service
-execution: {{mode: manual}}
+execution: {mode: manual}
 steps:
   - name: echo
-    command: echo restarting {{{{service}}}} {{{{labels.instance}}}}
+    command: echo restarting {{service}} {{labels.instance}}
   - name: again
-    command: printf '%s\\n' {{{{service}}}}
+    command: printf '%s\\n' {{service}}
 """)
     hostile = [
         f"x; rm -rf {marker}",
