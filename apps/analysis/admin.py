@@ -2,9 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from aiops.admin import OrgScopedAdmin
+from aiops.fields import EncryptedTextField, SecretInput
 
 from . import services
 from .choices import Trigger
@@ -27,6 +29,11 @@ class LLMProviderAdmin(OrgScopedAdmin):
     search_fields = ["name", "model", "base_url"]
     readonly_fields = ["last_tested_at", "last_test_ok", "last_test_message", "last_test_latency_ms"]
     actions = ["test_connection"]
+    # The admin's default TextField widget (a textarea) would print the stored key: keep it write-only.
+    formfield_overrides = {
+        EncryptedTextField: {"widget": SecretInput},
+        models.URLField: {"assume_scheme": "https"},
+    }
     fieldsets = [
         (None, {"fields": ["organization", "name", "kind", "enabled"]}),
         (_("Endpoint"), {"fields": ["base_url", "model", "api_key", "json_mode"]}),

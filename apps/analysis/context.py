@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from django.db import transaction
 from django.template.loader import render_to_string
 
 from . import conf
@@ -134,7 +135,9 @@ def collect(subject) -> tuple[list[ContextBlock], list[str]]:
     max_chars = conf.block_max_chars()
     for reg in context_providers():
         try:
-            produced = reg.fn(subject)
+            # A savepoint per provider: a provider's failed query must not poison the caller's transaction.
+            with transaction.atomic():
+                produced = reg.fn(subject)
         except Exception as exc:  # one broken provider must not cost the whole analysis
             logger.exception("context provider failed", extra={"provider": reg.name})
             errors.append(f"{reg.name}: {type(exc).__name__}")

@@ -107,7 +107,7 @@ def incident_block(subject) -> ContextBlock | None:
     if incident is None:
         return None
     alerts = subject.alerts if not subject.is_alert else incident_support.incident_alerts(incident)
-    total = incident_support.incident_alert_count(incident)
+    total = max(incident_support.incident_alert_count(incident), len(alerts))  # stored counter may lag
     others = [a for a in alerts if not (subject.is_alert and a.pk == subject.pk)]
     lines = [
         f"Incident {incident_support.incident_label(incident)}",

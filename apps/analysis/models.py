@@ -146,6 +146,7 @@ class AnalysisPolicy(OrgOwnedModel):
     )
 
     class Meta:
+        ordering = ["id"]
         verbose_name = _("analysis policy")
         verbose_name_plural = _("analysis policies")
         constraints = [models.UniqueConstraint(fields=["organization"], name="analysis_policy_one_per_org")]

@@ -256,15 +256,13 @@ def _apply_logs(draft: Draft, context: AssembledContext) -> None:
         count = f" ({top['count']}×)" if top.get("count") else ""
         sentence = f"The logs show “{text}”{count} around the alert"
         lowered = text.lower()
+        hint = next(
+            (meaning for needles, meaning in GENERIC_LOG_HINTS if any(n in lowered for n in needles)), None
+        )
         if any(h.lower() in lowered for h in draft.entry.log_hints):
-            sentence += ", which fits this explanation."
+            sentence += ", which fits this explanation"
             draft.confidence += 0.1
-        else:
-            hint = next(
-                (meaning for needles, meaning in GENERIC_LOG_HINTS if any(n in lowered for n in needles)),
-                None,
-            )
-            sentence += f"; that error usually means {hint}." if hint else "."
+        sentence += f"; that error usually means {hint}." if hint else "."
         draft.root_cause.append(sentence)
         draft.cite("root_cause", f"Log pattern “{text}”", block)
 
@@ -298,8 +296,9 @@ def _apply_incident(draft: Draft, subject, context: AssembledContext) -> None:
     block = next(iter(context.by_kind("incident")), None)
     if block is None or not subject.is_alert:
         return
-    alerts = [a for a in block.facts.get("alerts", []) if a.get("id") != subject.pk]
-    services = sorted({a["service"] for a in alerts if a.get("service")})
+    members = block.facts.get("alerts", [])
+    alerts = [a for a in members if a.get("id") != subject.pk]
+    services = sorted({a["service"] for a in members if a.get("service")})
     draft.impact.append(
         f"It is part of an incident with {block.facts.get('alert_count', len(alerts) + 1)} alert(s)"
         + (f" across {', '.join(services[:6])}." if services else ".")

@@ -213,6 +213,24 @@ def anthropic_provider(org_a, anthropic_stub):
     )
 
 
+BUILTIN_PROVIDERS = {"alert", "incident", "similar_alerts"}
+
+
+@pytest.fixture(autouse=True)
+def only_builtin_context_providers():
+    """Keep other apps' context providers (changes, logs, ...) out of these tests, so they stay exact.
+
+    Those providers are tested in their own apps; the blocks they would add are built by hand here.
+    """
+    saved = dict(context_mod._registry)
+    for name in list(context_mod._registry):
+        if name not in BUILTIN_PROVIDERS:
+            del context_mod._registry[name]
+    yield
+    context_mod._registry.clear()
+    context_mod._registry.update(saved)
+
+
 @pytest.fixture
 def extra_context():
     """Register throw-away context providers for one test: `extra_context("name", fn, order=)`."""

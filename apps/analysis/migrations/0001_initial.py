@@ -135,6 +135,7 @@ class Migration(migrations.Migration):
                 ('provider', models.ForeignKey(blank=True, help_text='Empty = the built-in offline analyser.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='analysis.llmprovider', verbose_name='provider')),
             ],
             options={
+                'ordering': ['id'],
                 'verbose_name': 'analysis policy',
                 'verbose_name_plural': 'analysis policies',
             },
