@@ -63,3 +63,22 @@ def test_admin_edits_yaml_with_line_numbered_errors(client, org_a, users_a, impo
     runbook.refresh_from_db()
     assert runbook.version == 2 and runbook.execution["cooldown_minutes"] == 20
     assert runbook.versions.get(number=2).source == "admin"
+
+
+def test_admin_adds_a_runbook_from_yaml_and_refuses_a_taken_slug(client, org_a, users_a):
+    admin = users_a["admin"]
+    admin.is_staff = True
+    admin.save()
+    client.force_login(admin)
+    url = reverse("admin:runbooks_runbook_add")
+    form = {"yaml_text": spec_yaml(), "team": "", "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0"}
+    assert client.post(url, form).status_code == 302
+    runbook = Runbook.objects.get()
+    assert (runbook.organization, runbook.created_by, runbook.versions.get().source) == (
+        org_a,
+        admin,
+        "admin",
+    )
+    again = client.post(url, form)
+    assert again.status_code == 200 and "is already used by another runbook" in again.content.decode()
+    assert Runbook.objects.count() == 1
