@@ -11,6 +11,7 @@ import re
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
+from django.db import connection
 from django.db.models import Case, IntegerField, Q, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -52,7 +53,7 @@ class CommaSeparatedCheckboxes(forms.CheckboxSelectMultiple):
 class SeverityOrderingFilter(django_filters.OrderingFilter):
     """Ordering whose `severity` key sorts by rank (critical > warning > info), not alphabetically.
 
-    `-id` is always appended so that offset pagination is stable when many rows share a time.
+    Ties are broken newest first, then by `-id`, so that offset pagination is stable.
     """
 
     def filter(self, qs, value):
@@ -71,13 +72,17 @@ class SeverityOrderingFilter(django_filters.OrderingFilter):
                 terms.append(rank.desc() if descending else rank.asc())
             else:
                 terms.append(f"-{name}" if descending else name)
+        if not any(str(v).lstrip("-") == "starts_at" for v in value):
+            terms.append("-starts_at")
         return qs.order_by(*terms, "-id")
 
 
 class AlertFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=AlertStatus.choices, label=_("Status"))
+    # distinct=False: no join can duplicate a row, and DISTINCT over a million rows sorts them all.
     severity = django_filters.MultipleChoiceFilter(
         choices=Severity.choices,
+        distinct=False,
         widget=CommaSeparatedCheckboxes,
         label=_("Severity"),
     )
@@ -153,9 +158,16 @@ class AlertFilterSet(django_filters.FilterSet):
         return queryset.filter(active) if value else queryset.exclude(active)
 
     def filter_label(self, queryset, name, value):
-        """`key=value` matches one label exactly (a JSON key lookup, portable across databases)."""
+        """`key=value` matches one label exactly.
+
+        PostgreSQL gets JSON containment (`labels @> {...}`, which a GIN index on labels serves);
+        other databases a portable key lookup.
+        """
         key, _sep, expected = value.partition("=")
-        return queryset.filter(Exact(KeyTextTransform(key.strip(), "labels"), expected.strip()))
+        key, expected = key.strip(), expected.strip()
+        if connection.vendor == "postgresql":
+            return queryset.filter(labels__contains={key: expected})
+        return queryset.filter(Exact(KeyTextTransform(key, "labels"), expected))
 
     def filter_q(self, queryset, name, value):
         """Free text over name, summary, service, instance and label values.
@@ -191,7 +203,7 @@ class AlertEventFilterSet(django_filters.FilterSet):
     # A plain id, not a model choice: a select of every alert would be rendered by the browsable API.
     alert = django_filters.NumberFilter(field_name="alert_id")
     kind = django_filters.MultipleChoiceFilter(
-        choices=AlertEventKind.choices, widget=CommaSeparatedCheckboxes
+        choices=AlertEventKind.choices, distinct=False, widget=CommaSeparatedCheckboxes
     )
     source = django_filters.ChoiceFilter(choices=ActionSource.choices)
     after = django_filters.DateTimeFilter(field_name="at", lookup_expr="gte")

@@ -162,11 +162,11 @@ class AlertDetailSerializer(AlertSerializer):
 # --- action bodies ------------------------------------------------------------------------------------
 
 
-class NoteSerializer(serializers.Serializer):
+class AlertNoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class SilenceSerializer(NoteSerializer):
+class AlertSilenceSerializer(AlertNoteSerializer):
     """`until` (ISO time, or null to lift the silence) or `duration` ("30m", "2h", "1d", "1h30m")."""
 
     until = serializers.DateTimeField(required=False, allow_null=True)
@@ -185,7 +185,7 @@ class SilenceSerializer(NoteSerializer):
         return attrs
 
 
-class AssignSerializer(NoteSerializer):
+class AlertAssignSerializer(AlertNoteSerializer):
     """`username` or `user_id` of a member of the organisation; null unassigns."""
 
     username = serializers.CharField(required=False, allow_null=True, max_length=150)
@@ -208,7 +208,7 @@ class AssignSerializer(NoteSerializer):
         return attrs
 
 
-class StatsQuerySerializer(serializers.Serializer):
+class AlertStatsQuerySerializer(serializers.Serializer):
     group_by = serializers.ChoiceField(choices=selectors.GROUPS, required=False, allow_null=True)
     after = serializers.DateTimeField(required=False, help_text="Start of the range (default: 7 days ago).")
     before = serializers.DateTimeField(required=False, help_text="End of the range (default: now).")

@@ -25,14 +25,14 @@ from ..filtersets import AlertEventFilterSet, AlertFilterSet, IntegrationFilterS
 from ..models import Alert, AlertEvent, Integration
 from ..pagination import CappedCountPagination
 from .serializers import (
+    AlertAssignSerializer,
     AlertDetailSerializer,
     AlertEventSerializer,
+    AlertNoteSerializer,
     AlertSerializer,
-    AssignSerializer,
+    AlertSilenceSerializer,
+    AlertStatsQuerySerializer,
     IntegrationSerializer,
-    NoteSerializer,
-    SilenceSerializer,
-    StatsQuerySerializer,
 )
 
 
@@ -104,49 +104,49 @@ class AlertViewSet(OrgScopedReadOnlyViewSet):
         fresh = self.get_queryset().get(pk=alert.pk)
         return Response(AlertDetailSerializer(fresh, context=self.get_serializer_context()).data)
 
-    @extend_schema(request=NoteSerializer, responses=AlertDetailSerializer)
+    @extend_schema(request=AlertNoteSerializer, responses=AlertDetailSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        return self._run(request, NoteSerializer, lambda data, **kw: services.alert_acknowledge(**kw))
+        return self._run(request, AlertNoteSerializer, lambda data, **kw: services.alert_acknowledge(**kw))
 
-    @extend_schema(request=NoteSerializer, responses=AlertDetailSerializer)
+    @extend_schema(request=AlertNoteSerializer, responses=AlertDetailSerializer)
     @action(detail=True, methods=["post"])
     def unacknowledge(self, request, pk=None):
-        return self._run(request, NoteSerializer, lambda data, **kw: services.alert_unacknowledge(**kw))
+        return self._run(request, AlertNoteSerializer, lambda data, **kw: services.alert_unacknowledge(**kw))
 
-    @extend_schema(request=NoteSerializer, responses=AlertDetailSerializer)
+    @extend_schema(request=AlertNoteSerializer, responses=AlertDetailSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        return self._run(request, NoteSerializer, lambda data, **kw: services.alert_resolve(**kw))
+        return self._run(request, AlertNoteSerializer, lambda data, **kw: services.alert_resolve(**kw))
 
-    @extend_schema(request=SilenceSerializer, responses=AlertDetailSerializer)
+    @extend_schema(request=AlertSilenceSerializer, responses=AlertDetailSerializer)
     @action(detail=True, methods=["post"])
     def silence(self, request, pk=None):
         """Silence until `until` (ISO time) or for `duration` ("2h"); `{"until": null}` lifts it."""
         return self._run(
             request,
-            SilenceSerializer,
+            AlertSilenceSerializer,
             lambda data, **kw: services.alert_silence(until=data["silenced_until"], **kw),
         )
 
-    @extend_schema(request=AssignSerializer, responses=AlertDetailSerializer)
+    @extend_schema(request=AlertAssignSerializer, responses=AlertDetailSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
         """Assign to a member by `username` or `user_id`; null unassigns."""
         return self._run(
             request,
-            AssignSerializer,
+            AlertAssignSerializer,
             lambda data, **kw: services.alert_assign(assignee=data["assignee"], **kw),
         )
 
-    @extend_schema(parameters=[StatsQuerySerializer], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[AlertStatsQuerySerializer], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def stats(self, request):
         """MTTA/MTTR (count, average, p50, p95 in seconds) of alerts started in [after, before).
 
         The alert filters (severity, service, team, ...) narrow the population too.
         """
-        query = StatsQuerySerializer(data=request.query_params)
+        query = AlertStatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
         population = self.filter_queryset(self.get_queryset())
