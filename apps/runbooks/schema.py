@@ -12,14 +12,15 @@ Errors are collected (not raised one at a time) as (path, message) pairs; `yamli
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from django.utils.text import slugify
 
 from .choices import Mode, StepType
 from .templating import PLACEHOLDER, placeholder_names, quoted_placeholders
+from .validation import Checker, InvalidDefinition, Path, Problem, fmt_path
 
-Path = tuple  # ("steps", 1, "timeout_seconds")
+__all__ = ["InvalidDefinition", "Problem", "fmt_path", "validate"]
+
 
 SEVERITIES = ("critical", "warning", "info")
 PARAM_SOURCES = ("auto", "label", "annotation", "input")
@@ -77,132 +78,9 @@ COMMAND_KEYS = COMMON_STEP_KEYS + ("command_linux", "requires_elevation", "rollb
 API_KEYS = COMMON_STEP_KEYS + ("method", "endpoint", "headers", "body", "expected_status_codes")
 
 
-def fmt_path(path: Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "document"
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    message: str  # complete sentence minus the path, e.g. "must be an integer"
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}: " if self.line else ""
-        return f"{where}{fmt_path(self.path)} {self.message}"
-
-
-class InvalidDefinition(Exception):
-    """A runbook document that does not fit the schema; `problems` lists every issue found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
-
-    @property
-    def messages(self) -> list[str]:
-        return [str(p) for p in self.problems]
-
-
-class _Checker:
-    def __init__(self):
-        self.problems: list[Problem] = []
-
-    def fail(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(tuple(path), message))
-
-    # -- typed readers: return the value, or None after recording a problem ---------------------------
-    def string(self, value, path, *, required=False, max_length=None, allow_empty=True):
-        if value is None:
-            if required:
-                self.fail(path, "is required")
-            return None
-        if isinstance(value, bool):
-            self.fail(path, "must be a string (YAML reads unquoted yes/no/on/off as true/false: quote it)")
-            return None
-        if not isinstance(value, str | int | float):
-            self.fail(path, "must be a string")
-            return None
-        value = str(value)
-        if not allow_empty and not value.strip():
-            self.fail(path, "must not be empty")
-            return None
-        if max_length and len(value) > max_length:
-            self.fail(path, f"must be at most {max_length} characters")
-            return None
-        return value
-
-    def integer(self, value, path, *, minimum=None, maximum=None):
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(path, "must be an integer")
-            return None
-        if minimum is not None and value < minimum:
-            self.fail(path, f"must be at least {minimum}")
-            return None
-        if maximum is not None and value > maximum:
-            self.fail(path, f"must be at most {maximum}")
-            return None
-        return value
-
-    def boolean(self, value, path):
-        if not isinstance(value, bool):
-            self.fail(path, "must be true or false")
-            return None
-        return value
-
-    def mapping(self, value, path, *, required=False):
-        if value is None and not required:
-            return None
-        if not isinstance(value, dict):
-            self.fail(path, "must be a mapping (key: value)")
-            return None
-        return value
-
-    def sequence(self, value, path):
-        if not isinstance(value, list):
-            self.fail(path, "must be a list")
-            return None
-        return value
-
-    def string_list(self, value, path, *, allow_single=False):
-        if allow_single and isinstance(value, str):
-            value = [value]
-        items = self.sequence(value, path)
-        if items is None:
-            return None
-        out = []
-        for i, item in enumerate(items):
-            text = self.string(item, path + (i,), allow_empty=False)
-            if text is not None:
-                out.append(text)
-        return out
-
-    def keys(self, data: dict, path: Path, allowed: tuple, aliases: dict | None = None) -> dict:
-        """Rename aliases to canonical keys; unknown or doubled keys are problems. Returns a new dict."""
-        aliases = aliases or {}
-        out, origin = {}, {}
-        for key, value in data.items():
-            if not isinstance(key, str):
-                self.fail(path, f"has a non-string key {key!r}")
-                continue
-            canonical = aliases.get(key, key)
-            if canonical not in allowed:
-                self.fail(path + (key,), f"is not a known key (expected one of: {', '.join(allowed)})")
-                continue
-            if canonical in out:
-                self.fail(path + (key,), f"repeats {origin[canonical]!r} under another name")
-                continue
-            out[canonical], origin[canonical] = value, key
-        self.origin = origin
-        return out
-
-
 def validate(document) -> dict:
     """Check a parsed runbook document and return its canonical form; raise InvalidDefinition."""
-    c = _Checker()
+    c = Checker()
     data = c.mapping(document, (), required=True)
     if data is None:
         raise InvalidDefinition(c.problems)
@@ -228,7 +106,7 @@ def validate(document) -> dict:
     return out
 
 
-def _execution(c: _Checker, raw) -> dict:
+def _execution(c: Checker, raw) -> dict:
     path = ("execution",)
     data = c.mapping(raw, path) or {}
     data = c.keys(
@@ -276,7 +154,7 @@ def _execution(c: _Checker, raw) -> dict:
     }
 
 
-def _target(c: _Checker, raw) -> dict:
+def _target(c: Checker, raw) -> dict:
     path = ("target",)
     if raw is None:
         return dict(DEFAULT_TARGET)
@@ -292,7 +170,7 @@ def _target(c: _Checker, raw) -> dict:
     return {key: value} if value else dict(DEFAULT_TARGET)
 
 
-def _parameters(c: _Checker, raw) -> list:
+def _parameters(c: Checker, raw) -> list:
     items = c.sequence(raw, ("parameters",))
     out, seen = [], set()
     for i, item in enumerate(items or []):
@@ -333,7 +211,7 @@ def _parameters(c: _Checker, raw) -> list:
     return out
 
 
-def _triggers(c: _Checker, raw) -> list:
+def _triggers(c: Checker, raw) -> list:
     items = c.sequence(raw, ("triggers",))
     out = []
     for i, item in enumerate(items or []):
@@ -372,7 +250,7 @@ def _triggers(c: _Checker, raw) -> list:
     return out
 
 
-def _steps(c: _Checker, raw) -> list:
+def _steps(c: Checker, raw) -> list:
     if raw is None:
         c.fail(("steps",), "is required (at least one step)")
         return []
@@ -382,7 +260,7 @@ def _steps(c: _Checker, raw) -> list:
     return [step for i, item in enumerate(items or []) if (step := _step(c, item, ("steps", i))) is not None]
 
 
-def _step(c: _Checker, item, path: Path) -> dict | None:
+def _step(c: Checker, item, path: Path) -> dict | None:
     data = c.mapping(item, path, required=True)
     if data is None:
         return None
@@ -457,7 +335,7 @@ def _step(c: _Checker, item, path: Path) -> dict | None:
     return step
 
 
-def _command(c: _Checker, value, path: Path, *, required=False) -> str | None:
+def _command(c: Checker, value, path: Path, *, required=False) -> str | None:
     text = c.string(value, path, required=required, allow_empty=False)
     if text is None:
         return None
@@ -470,7 +348,7 @@ def _command(c: _Checker, value, path: Path, *, required=False) -> str | None:
     return text
 
 
-def _endpoint(c: _Checker, value, path: Path) -> str | None:
+def _endpoint(c: Checker, value, path: Path) -> str | None:
     text = c.string(value, path, required=True, allow_empty=False, max_length=2000)
     if text is None:
         return None
@@ -480,14 +358,14 @@ def _endpoint(c: _Checker, value, path: Path) -> str | None:
     return text
 
 
-def _check_placeholders(c: _Checker, text: str, path: Path) -> None:
+def _check_placeholders(c: Checker, text: str, path: Path) -> None:
     stripped = PLACEHOLDER.sub("", text)
     if "{{" in stripped or "}}" in stripped:
         c.fail(path, "has a malformed placeholder; write {{name}}, {{labels.key}} or {{annotations.key}}")
     placeholder_names(text)
 
 
-def _notifications(c: _Checker, raw) -> dict:
+def _notifications(c: Checker, raw) -> dict:
     path = ("notifications",)
     data = c.mapping(raw, path) or {}
     data = c.keys(data, path, ("on_success", "on_failure"))
