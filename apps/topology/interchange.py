@@ -53,6 +53,7 @@ class ServiceSpec:
     fields: dict  # only the fields the file sets
     team_slug: str | None = None
     line: int | None = None
+    team_line: int | None = None
 
 
 @dataclass
@@ -62,6 +63,7 @@ class DependencySpec:
     fields: dict
     line: int | None = None
     path: str = ""
+    end_lines: dict = field(default_factory=dict)  # "source"/"target" -> line
 
 
 @dataclass
@@ -230,7 +232,8 @@ def validate(data, lines: dict[tuple, int]) -> TopologySpec:
                 v.error((*base, "name"), f"service {name!r}{f' in {env!r}' if env else ''} is already defined "
                                          f"at services[{seen[key]}]")
             seen[key] = i
-            spec.services.append(ServiceSpec(name, env, fields, team, lines.get(base)))
+            spec.services.append(ServiceSpec(name, env, fields, team, lines.get(base),
+                                             lines.get((*base, "team"), lines.get(base))))
 
     edges: dict[tuple, int] = {}
     for i, raw in enumerate(dependencies):
@@ -262,8 +265,9 @@ def validate(data, lines: dict[tuple, int]) -> TopologySpec:
                 v.error(base, f"duplicate of dependencies[{edges[key]}] ({source} → {target})")
                 continue
             edges[key] = i
-            spec.dependencies.append(DependencySpec((source, src_env), (target, tgt_env), fields,
-                                                    lines.get(base), _path(base)))
+            spec.dependencies.append(DependencySpec(
+                (source, src_env), (target, tgt_env), fields, lines.get(base), _path(base),
+                {end: lines.get((*base, end), lines.get(base)) for end in ("source", "target")}))
     if v.problems:
         raise TopologyFileError(v.problems)
     return spec

@@ -48,10 +48,10 @@ def topology_import(*, organization, spec: TopologySpec, replace: bool = False, 
     problems: list[Problem] = []
     existing = {(s.name, s.environment): s for s in Service.objects.for_org(organization)}
     teams = {t.slug: t for t in Team.objects.for_org(organization)}
-    for item in spec.services:
+    for index, item in enumerate(spec.services):
         if item.team_slug and item.team_slug not in teams:
-            problems.append(Problem(f"services[{spec.services.index(item)}].team",
-                                    f"no team with slug {item.team_slug!r} in this organisation", item.line))
+            problems.append(Problem(f"services[{index}].team",
+                                    f"no team with slug {item.team_slug!r} in this organisation", item.team_line))
     known = {(s.name, s.environment): s for s in spec.services}
     if not replace:
         known = {**existing, **known}
@@ -63,7 +63,7 @@ def topology_import(*, organization, spec: TopologySpec, replace: bool = False, 
             if found is None:
                 where = f" in environment {env!r}" if env else ""
                 message = ambiguity or f"{label} {name!r}{where} is neither in the file nor in the registry"
-                problems.append(Problem(f"{dep.path}.{label}", message, dep.line))
+                problems.append(Problem(f"{dep.path}.{label}", message, dep.end_lines.get(label, dep.line)))
             resolved.append(found)
         ends.append(resolved)
     if problems:

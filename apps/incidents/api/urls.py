@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -8,6 +8,6 @@ router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("incident-alerts", views.IncidentAlertViewSet, basename="incidentalert")
 router.register("incident-comments", views.IncidentCommentViewSet, basename="incidentcomment")
 urlpatterns = [
-    path("correlation/config", views.CorrelationConfigView.as_view(), name="correlation-config"),
+    re_path(r"^correlation/config/?$", views.CorrelationConfigView.as_view(), name="correlation-config"),
     *router.urls,
 ]

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -7,9 +7,9 @@ router = SimpleRouter(trailing_slash="/?")
 router.register("topology/services", views.ServiceViewSet, basename="topology-service")
 router.register("topology/dependencies", views.DependencyViewSet, basename="topology-dependency")
 urlpatterns = [
-    path("topology/graph", views.GraphView.as_view(), name="topology-graph"),
-    path("topology/export", views.ExportView.as_view(), name="topology-export"),
-    path("topology/import", views.ImportView.as_view(), name="topology-import"),
-    path("topology/discover", views.DiscoverView.as_view(), name="topology-discover"),
+    re_path(r"^topology/graph/?$", views.GraphView.as_view(), name="topology-graph"),
+    re_path(r"^topology/export/?$", views.ExportView.as_view(), name="topology-export"),
+    re_path(r"^topology/import/?$", views.ImportView.as_view(), name="topology-import"),
+    re_path(r"^topology/discover/?$", views.DiscoverView.as_view(), name="topology-discover"),
     *router.urls,
 ]
