@@ -213,6 +213,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "django.request": {"level": "ERROR"},
+        # Celery logs every task's arguments (whole events) at INFO: too much for a log line.
+        "celery.app.trace": {"level": "WARNING"},
     },
 }
 

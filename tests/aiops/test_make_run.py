@@ -35,10 +35,10 @@ def test_make_run_serves_portal_with_demo_login(tmp_path):
         ready = None
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                ready = requests.get(f"{base}/readyz", timeout=2)
+                ready = requests.get(f"{base}/readyz", timeout=10)
                 if ready.status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still starting
                 pass
             time.sleep(0.5)
         output = log_path.read_text(errors="replace")
@@ -47,12 +47,12 @@ def test_make_run_serves_portal_with_demo_login(tmp_path):
         assert "admin / demo-password" in output
 
         session = requests.Session()
-        login = session.get(f"{base}/accounts/login/", timeout=5)
+        login = session.get(f"{base}/accounts/login/", timeout=30)
         assert login.status_code == 200 and "csrfmiddlewaretoken" in login.text
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
         dashboard = session.post(f"{base}/accounts/login/", data={
             "username": "admin", "password": "demo-password", "csrfmiddlewaretoken": token,
-        }, headers={"Referer": f"{base}/accounts/login/"}, timeout=10)
+        }, headers={"Referer": f"{base}/accounts/login/"}, timeout=30)
         assert dashboard.status_code == 200
         assert "Acme Corp" in dashboard.text
 

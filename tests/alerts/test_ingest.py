@@ -31,12 +31,22 @@ def post(client, integration, body, **extra):
 
 @pytest.fixture
 def received(monkeypatch):
-    """Events dispatched after commit, in order (the real bus, observed at its dispatch point)."""
+    """alert.* events dispatched after commit, in order (the real bus, observed at its dispatch point).
+
+    Subscribers run too (eager Celery), and publish incident.* / analysis.* events of their own;
+    only ingestion's own events are collected here.
+    """
     from aiops import events
 
     seen = []
     original = events.dispatch
-    monkeypatch.setattr(events, "dispatch", lambda event: (seen.append(event), original(event)))
+
+    def observe(event):
+        if event["name"].startswith("alert."):
+            seen.append(event)
+        original(event)
+
+    monkeypatch.setattr(events, "dispatch", observe)
     return seen
 
 
