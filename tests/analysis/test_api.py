@@ -117,6 +117,9 @@ def test_analyze_checks_role_organisation_and_provider(users_a, users_b, org_a, 
         f"/api/v1/alerts/{alert.pk}/analyze", {"provider": foreign_provider.pk}, format="json"
     )
     assert response.status_code == 400 and "provider" in response.json()["error"]["fields"]
+    disabled = LLMProviderFactory(organization=org_a, enabled=False)
+    response = operator.post(f"/api/v1/alerts/{alert.pk}/analyze", {"provider": disabled.pk}, format="json")
+    assert response.status_code == 400 and "disabled" in str(response.json()["error"]["fields"]["provider"])
     assert not Analysis.objects.exists()
 
 

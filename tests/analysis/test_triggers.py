@@ -160,3 +160,29 @@ def test_storm_in_one_incident_makes_a_bounded_number_of_calls(
     assert incident_runs.count() == incidents.count()  # each incident analysed once, not once per alert
     assert len(openai_stub.requests) == 3 + incidents.count()
     assert len(openai_stub.requests) <= 3 + 2, f"{incidents.count()} incidents for one storm"
+
+
+@pytest.mark.skipif(not triggers.incident_support.installed(), reason="apps.incidents is not installed")
+def test_incident_is_reanalysed_only_for_a_new_kind_of_alert_after_the_window(org_a):
+    from tests.incidents.factories import IncidentAlertFactory, IncidentFactory
+
+    incident = IncidentFactory(organization=org_a)
+
+    def join(name, service):
+        alert = AlertFactory(organization=org_a, name=name, service=service)
+        IncidentAlertFactory(organization=org_a, incident=incident, alert=alert)
+        return alert.pk
+
+    join("HighLatency", "frontend")
+    first = triggers.incident_analysis_auto(incident=incident)
+    assert first.version == 1 and first.trigger == "incident"
+    assert triggers.incident_analysis_auto(incident=incident) is None  # incident.created delivered twice
+    assert (
+        triggers.incident_analysis_auto(incident=incident, new_alert_id=join("PostgresqlDown", "db")) is None
+    )
+
+    Analysis.objects.filter(pk=first.pk).update(status="ok", created_at=timezone.now() - timedelta(hours=2))
+    same_kind = join("HighLatency", "frontend")
+    assert triggers.incident_analysis_auto(incident=incident, new_alert_id=same_kind) is None
+    second = triggers.incident_analysis_auto(incident=incident, new_alert_id=join("RedisDown", "cache"))
+    assert second is not None and second.version == 2

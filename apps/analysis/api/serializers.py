@@ -184,3 +184,8 @@ class AnalyzeRequestSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Use this provider instead of the policy's.",
     )
+
+    def validate_provider(self, value):
+        if value is not None and not value.enabled:
+            raise serializers.ValidationError("This provider is disabled.")
+        return value
