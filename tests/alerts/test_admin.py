@@ -1,5 +1,7 @@
 """Admin screens: integrations (token on create, URL + Alertmanager snippet, rotation), alerts, history."""
 
+from datetime import UTC
+
 import pytest
 from django.urls import reverse
 
@@ -200,3 +202,23 @@ def test_other_orgs_rows_stay_out(admin_login, org_b):
     )
     foreign.refresh_from_db()
     assert foreign.acknowledged_at is None
+
+
+def test_date_hierarchy_lists_years_and_months_without_scanning(admin_login, org_a, settings):
+    from datetime import datetime
+
+    settings.ALERTS_LIST_COUNT_CAP = 2  # the changelist count stops here, the pages still work
+    integration = IntegrationFactory(organization=org_a)
+    for when in (datetime(2025, 10, 3), datetime(2025, 12, 24), datetime(2026, 2, 1)):
+        AlertFactory(organization=org_a, integration=integration, starts_at=when.replace(tzinfo=UTC))
+    changelist = url(AlertFactory._meta.model, "changelist")
+    page = admin_login.get(changelist).content.decode()
+    assert "starts_at__year=2025" in page and "starts_at__year=2026" in page
+    months = admin_login.get(changelist, {"starts_at__year": "2025"})
+    assert months.status_code == 200
+    text = months.content.decode()
+    assert "starts_at__month=10" in text and "starts_at__month=11" in text and "starts_at__month=12" in text
+    assert "starts_at__month=9" not in text
+    assert len(months.context["cl"].result_list) == 2
+    days = admin_login.get(changelist, {"starts_at__year": "2025", "starts_at__month": "12"}).content.decode()
+    assert "starts_at__day=24" in days and "starts_at__day=3&" not in days
