@@ -1,4 +1,5 @@
 import factory
+from django.db.models import Max
 from django.utils import timezone
 
 from apps.incidents.models import CorrelationConfig, Incident, IncidentAlert, IncidentComment
@@ -11,7 +12,8 @@ class IncidentFactory(factory.django.DjangoModelFactory):
         model = Incident
 
     organization = factory.SubFactory(OrganizationFactory)
-    number = factory.Sequence(lambda n: n + 1)
+    number = factory.LazyAttribute(
+        lambda o: (Incident.objects.filter(organization=o.organization).aggregate(n=Max("number"))["n"] or 0) + 1)
     title = factory.Sequence(lambda n: f"Incident {n}")
     title_is_auto = False
     severity = "critical"
