@@ -92,8 +92,12 @@ class _Batch:
 
     def __init__(self):
         self.events: list[dict] = []
+        self.flushed = False
 
     def flush(self) -> None:
+        # Tests run on-commit callbacks without committing, leaving them listed: mark the batch
+        # spent so the next publish opens a new one instead of joining a batch already sent.
+        self.flushed = True
         events, self.events = self.events, []
         if not events:
             return
@@ -115,7 +119,8 @@ def _current_batch() -> _Batch:
     connection = transaction.get_connection()
     key = (id(connection), tuple(connection.savepoint_ids), connection.in_atomic_block)
     batch = getattr(_local, "batches", {}).get(key)
-    pending = batch is not None and any(func == batch.flush for _, func, _ in connection.run_on_commit)
+    pending = batch is not None and not batch.flushed and any(
+        func == batch.flush for _, func, _ in connection.run_on_commit)
     if not pending:
         batch = _Batch()
         _local.batches = {key: batch}  # older batches were flushed or rolled back
