@@ -26,6 +26,7 @@ from .models import Alert, AlertEvent, Integration
 
 # Prometheus label names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels
 LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ANY_YES_NO = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
 LOCAL = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and expects
 
 
@@ -98,8 +99,11 @@ class AlertFilterSet(django_filters.FilterSet):
         lookup_expr="isnull",
         exclude=True,
         label=_("Acknowledged"),
+        widget=forms.Select(choices=ANY_YES_NO),
     )
-    silenced = django_filters.BooleanFilter(method="filter_silenced", label=_("Silenced"))
+    silenced = django_filters.BooleanFilter(
+        method="filter_silenced", label=_("Silenced"), widget=forms.Select(choices=ANY_YES_NO)
+    )
     assignee = django_filters.CharFilter(field_name="assigned_to__username", label=_("Assignee (username)"))
     after = django_filters.DateTimeFilter(
         field_name="starts_at",

@@ -331,3 +331,14 @@ def test_nav_and_dashboard_panels(login, users_a, org_a, org_b):
     assert 'data-severity="info">0<' in page
     assert "CritOne" in page and "WarnOne" in page and "ForeignCrit" not in page and "OldInfo" not in page
     assert 'id="mttr-avg">30m 00s<' in page
+
+
+def test_boolean_filters_offer_any_yes_no(login, users_a, org_a):
+    AlertFactory(organization=org_a, name="Acked", acknowledged_at=timezone.now())
+    AlertFactory(organization=org_a, name="Open")
+    client = login(users_a["viewer"])
+    page = client.get(LIST).content.decode()
+    assert '<option value="" selected>Any</option>' in page
+    assert [a.name for a in client.get(LIST, {"acknowledged": "true"}).context["alerts"]] == ["Acked"]
+    assert [a.name for a in client.get(LIST, {"acknowledged": "false"}).context["alerts"]] == ["Open"]
+    assert len(client.get(LIST, {"acknowledged": ""}).context["alerts"]) == 2
