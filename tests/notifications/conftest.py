@@ -1,4 +1,5 @@
 """Fixtures for the notifications tests: provider stubs with contracts, events, channels."""
+
 import itertools
 
 import pytest
@@ -56,27 +57,44 @@ def teams(http_stub):
 @pytest.fixture
 def make_channel(org_a):
     def make(kind, organization=None, **config):
-        return NotificationChannelFactory(organization=organization or org_a, kind=kind, config=config,
-                                          name=f"{kind} {next(_ts)}")
+        return NotificationChannelFactory(
+            organization=organization or org_a, kind=kind, config=config, name=f"{kind} {next(_ts)}"
+        )
+
     return make
 
 
 @pytest.fixture
 def slack_bot_channel(make_channel, slack):
-    return make_channel("slack", token="xoxb-test-token", channel="#incidents", api_url=slack.url + "/api/",
-                        signing_secret="slack-signing-secret")
+    return make_channel(
+        "slack",
+        token="xoxb-test-token",
+        channel="#incidents",
+        api_url=slack.url + "/api/",
+        signing_secret="slack-signing-secret",
+    )
 
 
 @pytest.fixture
 def pagerduty_channel(make_channel, pagerduty):
-    return make_channel("pagerduty", routing_key="R0UT1NGKEY0000000000000000000000",
-                        api_url=pagerduty.url + "/v2/enqueue", webhook_secret="pd-webhook-secret")
+    return make_channel(
+        "pagerduty",
+        routing_key="R0UT1NGKEY0000000000000000000000",
+        api_url=pagerduty.url + "/v2/enqueue",
+        webhook_secret="pd-webhook-secret",
+    )
 
 
 @pytest.fixture
 def email_channel(make_channel, smtp_server):
-    return make_channel("email", smtp_host=smtp_server.host, smtp_port=smtp_server.port, security="none",
-                        from_address="aiops@example.com", to_addresses=["oncall@example.com"])
+    return make_channel(
+        "email",
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        security="none",
+        from_address="aiops@example.com",
+        to_addresses=["oncall@example.com"],
+    )
 
 
 @pytest.fixture
@@ -84,15 +102,21 @@ def rule_for(org_a):
     def make(*channels, organization=None, **fields):
         fields.setdefault("grouping", "per_alert")
         return NotificationRuleFactory(organization=organization or org_a, channels=list(channels), **fields)
+
     return make
 
 
 @pytest.fixture
 def alert_a(org_a):
-    return AlertFactory(organization=org_a, name="DatabaseDown", severity="critical", service="database",
-                        instance="db-primary.production", summary="Database Primary Unreachable",
-                        annotations={"summary": "Database Primary Unreachable",
-                                     "impact": "All database operations failing"})
+    return AlertFactory(
+        organization=org_a,
+        name="DatabaseDown",
+        severity="critical",
+        service="database",
+        instance="db-primary.production",
+        summary="Database Primary Unreachable",
+        annotations={"summary": "Database Primary Unreachable", "impact": "All database operations failing"},
+    )
 
 
 def alert_event(alert, name="alert.received", *, actor=None, **extra):
@@ -104,9 +128,11 @@ def alert_event(alert, name="alert.received", *, actor=None, **extra):
 @pytest.fixture
 def process(django_capture_on_commit_callbacks):
     """process(event, now=None): decide, commit, and run every send it queued (eager Celery)."""
+
     def run(event, now=None):
         with django_capture_on_commit_callbacks(execute=True):
             return services.event_process(event=event, now=now or timezone.now())
+
     return run
 
 
@@ -115,4 +141,5 @@ def fire_timers(django_capture_on_commit_callbacks):
     def run(now):
         with django_capture_on_commit_callbacks(execute=True):
             return services.timers_fire_due(now=now)
+
     return run

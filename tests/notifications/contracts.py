@@ -4,6 +4,7 @@ Sources: Slack's incoming-webhook, chat.postMessage and chat.update references a
 limits; PagerDuty's Events API v2 reference; Microsoft's "send Adaptive Cards with an incoming
 webhook" envelope. A validator raises AssertionError; the stub answers 400 like the provider.
 """
+
 import re
 
 SLACK_BLOCK_TYPES = {"section", "context", "actions", "divider", "header", "image", "rich_text"}
@@ -26,7 +27,9 @@ def _blocks(blocks):
         if block["type"] == "section":
             assert "text" in block or "fields" in block
             if "text" in block:
-                assert block["text"]["type"] in ("mrkdwn", "plain_text") and len(block["text"]["text"]) <= 3000
+                assert (
+                    block["text"]["type"] in ("mrkdwn", "plain_text") and len(block["text"]["text"]) <= 3000
+                )
             assert len(block.get("fields", [])) <= 10
         if block["type"] == "actions":
             assert 0 < len(block["elements"]) <= 25

@@ -94,7 +94,9 @@ class EscalationFactory(factory.django.DjangoModelFactory):
     subject = factory.SubFactory(NotificationSubjectFactory, organization=SAME_ORG)
     policy_name = "On-call"
     started_at = factory.LazyFunction(timezone.now)
-    snapshot = factory.LazyFunction(lambda: {"schedule": [{"level": 1, "repeat": 0, "offset": 0, "channels": []}]})
+    snapshot = factory.LazyFunction(
+        lambda: {"schedule": [{"level": 1, "repeat": 0, "offset": 0, "channels": []}]}
+    )
 
 
 class SnoozeFactory(factory.django.DjangoModelFactory):

@@ -1,4 +1,5 @@
 """The event path end to end: alert events in, provider requests out, every attempt logged."""
+
 import pytest
 
 from apps.notifications.models import NotificationDelivery, NotificationThread
@@ -14,13 +15,25 @@ def _blocks_text(body) -> str:
         for block in attachment.get("blocks", []):
             parts.append(block.get("text", {}).get("text", ""))
             parts += [f["text"] for f in block.get("fields", [])]
-            parts += [e["text"]["text"] for e in block.get("elements", []) if "text" in e and isinstance(e["text"], dict)]
+            parts += [
+                e["text"]["text"]
+                for e in block.get("elements", [])
+                if "text" in e and isinstance(e["text"], dict)
+            ]
             parts += [e.get("text", "") for e in block.get("elements", []) if isinstance(e.get("text"), str)]
     return "\n".join(parts)
 
 
 def test_critical_alert_reaches_slack_pagerduty_and_email(
-    alert_a, slack, slack_bot_channel, pagerduty, pagerduty_channel, email_channel, smtp_server, rule_for, process
+    alert_a,
+    slack,
+    slack_bot_channel,
+    pagerduty,
+    pagerduty_channel,
+    email_channel,
+    smtp_server,
+    rule_for,
+    process,
 ):
     rule_for(slack_bot_channel, pagerduty_channel, email_channel, severity_filter=["critical"])
 
@@ -32,8 +45,13 @@ def test_critical_alert_reaches_slack_pagerduty_and_email(
     assert "🚨 CRITICAL: Database Primary Unreachable" in text
     assert "db-primary.production" in text and "All database operations failing" in text
     assert post.json["attachments"][0]["color"] == "#ff0000"
-    buttons = [b for a in post.json["attachments"] for blk in a["blocks"] if blk["type"] == "actions"
-               for b in blk["elements"]]
+    buttons = [
+        b
+        for a in post.json["attachments"]
+        for blk in a["blocks"]
+        if blk["type"] == "actions"
+        for b in blk["elements"]
+    ]
     assert [b["text"]["text"] for b in buttons] == ["View Details", "Acknowledge", "Start Runbook"]
     assert buttons[0]["url"].endswith(f"/alerts/{alert_a.pk}/")
     assert buttons[1]["value"] == f"alert:{alert_a.pk}"
@@ -54,7 +72,11 @@ def test_critical_alert_reaches_slack_pagerduty_and_email(
     assert "Instance: db-primary.production" in plain and "db-primary.production" in html
 
     rows = NotificationDelivery.objects.filter(alert=alert_a)
-    assert {(r.channel.kind, r.status) for r in rows} == {("slack", "sent"), ("pagerduty", "sent"), ("email", "sent")}
+    assert {(r.channel.kind, r.status) for r in rows} == {
+        ("slack", "sent"),
+        ("pagerduty", "sent"),
+        ("email", "sent"),
+    }
     assert all(r.attempts == 1 and r.latency_ms is not None for r in rows)
     slack.assert_no_contract_errors()
     pagerduty.assert_no_contract_errors()
@@ -95,12 +117,19 @@ def test_acknowledgment_edits_slack_and_acknowledges_pagerduty(
     assert update.path == "/api/chat.update"
     assert update.json["channel"] == "C42" and update.json["ts"] == "1700000000.424242"
     assert "Acknowledged by John Smith" in _blocks_text(update.json)
-    assert "Acknowledge" not in [e["text"]["text"] for a in update.json["attachments"] for b in a["blocks"]
-                                 if b["type"] == "actions" for e in b["elements"]]
+    assert "Acknowledge" not in [
+        e["text"]["text"]
+        for a in update.json["attachments"]
+        for b in a["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
     ack = pagerduty.wait_for(2)[1].json
     assert ack["event_action"] == "acknowledge"
     assert ack["dedup_key"] == pagerduty.requests[0].json["dedup_key"]
-    assert set(NotificationDelivery.objects.filter(kind="acknowledge").values_list("status", flat=True)) == {"sent"}
+    assert set(NotificationDelivery.objects.filter(kind="acknowledge").values_list("status", flat=True)) == {
+        "sent"
+    }
 
 
 def test_resolution_resolves_pagerduty(alert_a, pagerduty, pagerduty_channel, rule_for, process, users_a):
@@ -113,4 +142,6 @@ def test_resolution_resolves_pagerduty(alert_a, pagerduty, pagerduty_channel, ru
     actions = [r.json["event_action"] for r in pagerduty.wait_for(2)]
     assert actions == ["trigger", "resolve"]
     assert len({r.json["dedup_key"] for r in pagerduty.requests}) == 1
-    assert NotificationThread.objects.get().provider_ref["dedup_key"] == pagerduty.requests[0].json["dedup_key"]
+    assert (
+        NotificationThread.objects.get().provider_ref["dedup_key"] == pagerduty.requests[0].json["dedup_key"]
+    )

@@ -3,12 +3,12 @@
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers, status
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from aiops.api.permissions import CRUD_ADMIN, READ
-from aiops.api.viewsets import OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
+from aiops.api.viewsets import OrgScopedMixin, OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
 from aiops.roles import Role
 
 from .. import services
@@ -156,12 +156,14 @@ class EscalationViewSet(OrgScopedReadOnlyViewSet):
         return Response(self.get_serializer(escalation).data)
 
 
-class SnoozeViewSet(OrgScopedModelViewSet):
+class SnoozeViewSet(OrgScopedMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                    mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Snoozes are created and ended (or deleted), never edited."""
+
     queryset = Snooze.objects.select_related("rule")
     serializer_class = SnoozeSerializer
     filterset_class = SnoozeFilterSet
     ordering_fields = ["until", "created_at"]
-    http_method_names = ["get", "post", "delete", "head", "options"]  # a snooze is ended, not edited
     action_roles = {**READ, "create": Role.OPERATOR, "destroy": Role.OPERATOR, "end": Role.OPERATOR}
 
     def perform_create(self, serializer):

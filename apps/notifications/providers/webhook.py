@@ -51,7 +51,7 @@ def render_body(config: dict, message: Message) -> str:
         return json.dumps(
             {k: context[k] for k in ("event", "kind", "subject", "message")}, ensure_ascii=False, default=str
         )
-    return ENGINE.from_string(config["template"]).render(Context(context))
+    return ENGINE.from_string(config["template"]).render(Context(context, autoescape=False))
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

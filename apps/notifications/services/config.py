@@ -32,9 +32,11 @@ def channel_config_clean(*, kind: str, config) -> dict:
     try:
         return get_provider(kind).validate_config(dict(config))
     except ValidationError as exc:
-        raise ValidationError(
-            {"config": exc.message_dict if hasattr(exc, "error_dict") else exc.messages}
-        ) from exc
+        if hasattr(exc, "error_dict"):
+            messages = [f"{key}: {msg}" for key, msgs in exc.message_dict.items() for msg in msgs]
+        else:
+            messages = exc.messages
+        raise ValidationError({"config": messages}) from exc
 
 
 @transaction.atomic

@@ -140,6 +140,7 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
 
 
 def _failed_attempt(delivery, channel, now, exc: ProviderError, duration: int) -> str:
+    now = now + timedelta(milliseconds=duration)  # backoff counts from the failure, not the attempt's start
     if exc.retry_after:
         NotificationChannel.objects.filter(pk=channel.pk).update(
             paused_until=now + timedelta(seconds=exc.retry_after)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from ..choices import DeliveryKind, DeliveryStatus
@@ -113,7 +114,8 @@ def queue_delivery(
         status=status,
         reason=reason[:500],
         dedup_key=dedup_key,
-        next_attempt_at=now if status == DeliveryStatus.PENDING else None,
+        # "Now" may be a beat run's timestamp; a pending send is due at once either way.
+        next_attempt_at=min(now, timezone.now()) if status == DeliveryStatus.PENDING else None,
         event_at=_parse(event.occurred_at) or now,
     )
     if dedup_key:
