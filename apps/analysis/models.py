@@ -18,7 +18,8 @@ from .choices import AnalysisStatus, CallPurpose, CallStatus, JsonMode, Provider
 
 
 def default_severities():
-    return ["critical", "warning"]
+    # Every alert: the offline analyser costs nothing. Narrow this when an LLM provider is set.
+    return ["critical", "warning", "info"]
 
 
 def provider_field_errors(*, kind: str, model: str) -> dict[str, str]:
@@ -271,8 +272,16 @@ class Analysis(TeamOwnedModel):
 
     @property
     def effective(self) -> "Analysis":
-        """The analysis whose sections apply: the reused source for a reused row, else this row."""
-        return self.reused_from if self.status == AnalysisStatus.REUSED and self.reused_from_id else self
+        """The analysis whose sections apply: the reused source for a reused row, else this row.
+
+        A reused source that failed points on to its offline fallback, which was stored after it.
+        """
+        if self.status != AnalysisStatus.REUSED or not self.reused_from_id:
+            return self
+        source = self.reused_from
+        if source.status == AnalysisStatus.FAILED:
+            return source.fallbacks.order_by("-version").first() or source
+        return source
 
     @property
     def is_finished(self) -> bool:

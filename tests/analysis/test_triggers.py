@@ -186,3 +186,18 @@ def test_incident_is_reanalysed_only_for_a_new_kind_of_alert_after_the_window(or
     assert triggers.incident_analysis_auto(incident=incident, new_alert_id=same_kind) is None
     second = triggers.incident_analysis_auto(incident=incident, new_alert_id=join("RedisDown", "cache"))
     assert second is not None and second.version == 2
+
+
+def test_alerts_reusing_a_failed_llm_analysis_show_its_offline_fallback(org_a, openai_provider, openai_stub):
+    openai_stub.set_default(500, json={"error": {"message": "boom"}})
+    AnalysisPolicy.objects.create(organization=org_a, provider=openai_provider)
+    first = AlertFactory(organization=org_a, name="HostOutOfMemory", service="web")
+    twin = AlertFactory(organization=org_a, name="HostOutOfMemory", service="web")
+    source = triggers.alert_analysis_auto(alert=first)
+    reused = triggers.alert_analysis_auto(alert=twin)  # decided while the source is still pending
+    assert reused.reused_from_id == source.pk
+    services.analysis_execute(analysis_id=source.pk)
+    reused.refresh_from_db()
+    effective = reused.effective
+    assert effective.status == AnalysisStatus.OK and effective.fallback_of_id == source.pk
+    assert "memory" in effective.root_cause.lower()

@@ -149,7 +149,7 @@ class AnalysisSerializer(OrgOwnedSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if instance.status == AnalysisStatus.REUSED and instance.reused_from_id:
-            source = instance.reused_from
+            source = instance.effective  # the source, or its offline fallback if the source failed
             for name in SECTION_FIELDS:
                 data[name] = getattr(source, name)
             data["source_status"] = source.status
