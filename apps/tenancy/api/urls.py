@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from aiops.api.routers import OptionalSlashRouter
 
 from . import views
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("teams", views.TeamViewSet, basename="team")
 router.register("memberships", views.MembershipViewSet, basename="membership")

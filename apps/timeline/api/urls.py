@@ -1,9 +1,9 @@
 from django.urls import re_path
-from rest_framework.routers import SimpleRouter
+from aiops.api.routers import OptionalSlashRouter
 
 from . import views
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("timeline-entries", views.TimelineEntryViewSet, basename="timelineentry")
 # Per-subject timelines live under the incidents and alerts prefixes, as the plan has them.
 INCIDENT = r"^incidents/(?P<pk>\d+)/timeline"
