@@ -1,16 +1,6 @@
-from rest_framework.routers import SimpleRouter
+from aiops.api.routers import OptionalSlashRouter
 
 from . import views
-
-
-class OptionalSlashRouter(SimpleRouter):
-    """Routes answer with and without the trailing slash (`POST /api/v1/runbooks/import` as the spec
-    writes it). DRF 3.18 turns `trailing_slash="/?"` into "/", so the pattern is set after init."""
-
-    def __init__(self):
-        super().__init__()
-        self.trailing_slash = "/?"
-
 
 router = OptionalSlashRouter()
 router.register("runbooks", views.RunbookViewSet, basename="runbook")
