@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("apps.analysis.api.urls")),
     path("", include("apps.runbooks.api.urls")),
     path("", include("apps.changes.api.urls")),
+    path("", include("apps.feedback.api.urls")),
 ]

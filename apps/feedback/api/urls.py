@@ -1,0 +1,4 @@
+from aiops.api.routers import OptionalSlashRouter
+
+router = OptionalSlashRouter()
+urlpatterns = router.urls
