@@ -27,7 +27,7 @@ def test_alert_page_shows_sections_evidence_and_provider(client, users_a, org_a)
     assert "keeps exiting and being restarted" in page  # root cause
     assert "kubectl logs -n shop web-1" in page  # a remediation command
     assert "Evidence:" in page and "[E1] The alert: KubePodCrashLooping" in page
-    assert "Built-in offline analyser" in page
+    assert "Offline analyser (knowledge base)" in page
     assert "Analyse again" not in page  # viewers cannot re-analyse
 
 
