@@ -173,21 +173,11 @@ def refresh_scores(change_ids) -> None:
 def _publish_link(row: ChangeCorrelation, actor=None) -> None:
     change, alert = row.change, row.alert
     change.refresh_from_db(fields=["correlation_score"])
-    events.publish(
-        "change.correlated",
-        org=row.organization_id,
-        subject=alert,
-        actor=actor,
-        **change_summary(change),
-        alert_id=alert.pk,
-        team_id=alert.team_id,
-        correlation_id=row.pk,
-        confidence=row.confidence,
-        score=row.confidence,
-        status=row.status,
-        correlation_type=row.correlation_type,
-        time_delta_seconds=row.time_delta_seconds,
-    )
+    data = {**change_summary(change), "change_status": change.status}
+    data.update(alert_id=alert.pk, team_id=alert.team_id, correlation_id=row.pk, confidence=row.confidence,
+                score=row.confidence, status=row.status, correlation_type=row.correlation_type,
+                time_delta_seconds=row.time_delta_seconds)
+    events.publish("change.correlated", org=row.organization_id, subject=alert, actor=actor, **data)
 
 
 @transaction.atomic

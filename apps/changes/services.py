@@ -127,7 +127,7 @@ def change_record(
     change = ChangeEvent.objects.select_for_update().filter(**lookup).first()
     if change is None:
         data.previous_version = _infer_previous_version(org_id, data)
-        fields = {k: v for k, v in data.as_dict().items() if k != "external_id"}
+        fields = {k: v for k, v in data.as_dict().items() if k not in ("external_id", "source")}
         try:
             with transaction.atomic():  # a savepoint: a concurrent delivery of the same change may win
                 change = ChangeEvent.objects.create(
