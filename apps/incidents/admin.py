@@ -1,4 +1,5 @@
 """Admin: incidents (with their alerts and comments), links, comments and the correlation settings."""
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
@@ -23,28 +24,106 @@ class IncidentAlertInline(admin.TabularInline):
 
 @admin.register(Incident)
 class IncidentAdmin(OrgScopedAdmin):
-    list_display = ["number", "title", "status", "severity", "alert_count", "root_cause_service_name",
-                    "correlation_strategy", "started_at", "assignee", "portal_link"]
+    list_display = [
+        "number",
+        "title",
+        "status",
+        "severity",
+        "alert_count",
+        "root_cause_service_name",
+        "correlation_strategy",
+        "started_at",
+        "assignee",
+        "portal_link",
+    ]
     list_filter = ["status", "severity", "correlation_strategy", "customer_impact", "team"]
     search_fields = ["title", "summary", "root_cause_service_name", "=number"]
     date_hierarchy = "started_at"
     list_select_related = ["assignee"]
-    readonly_fields = ["number", "status", "severity", "alert_count", "firing_count", "root_cause_service",
-                       "root_cause_service_name", "root_cause_alert", "root_cause_evidence", "affected_services",
-                       "affected_environments", "started_at", "last_alert_at", "acknowledged_at", "identified_at",
-                       "mitigated_at", "resolved_at", "correlation_strategy", "correlation_reason", "merged_into",
-                       "created_by", "created_at", "updated_at"]
+    readonly_fields = [
+        "number",
+        "status",
+        "severity",
+        "alert_count",
+        "firing_count",
+        "root_cause_service",
+        "root_cause_service_name",
+        "root_cause_alert",
+        "root_cause_evidence",
+        "affected_services",
+        "affected_environments",
+        "started_at",
+        "last_alert_at",
+        "acknowledged_at",
+        "identified_at",
+        "mitigated_at",
+        "resolved_at",
+        "correlation_strategy",
+        "correlation_reason",
+        "merged_into",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
-        (None, {"fields": ["number", "title", "summary", "status", "severity", "team", "commander", "assignee"]}),
-        (_("Root cause"), {"fields": ["root_cause_service_name", "root_cause_service", "root_cause_alert",
-                                      "root_cause_evidence"]}),
-        (_("Impact and timing"), {"fields": ["affected_services", "affected_environments", "alert_count",
-                                             "firing_count", "started_at", "last_alert_at", "acknowledged_at",
-                                             "identified_at", "mitigated_at", "resolved_at"]}),
-        (_("Post-mortem"), {"fields": ["impact", "customer_impact", "root_cause_analysis", "lessons_learned",
-                                       "action_items", "postmortem_url"]}),
-        (_("Correlation"), {"fields": ["correlation_strategy", "correlation_reason", "merged_into", "created_by",
-                                       "created_at", "updated_at"]}),
+        (
+            None,
+            {"fields": ["number", "title", "summary", "status", "severity", "team", "commander", "assignee"]},
+        ),
+        (
+            _("Root cause"),
+            {
+                "fields": [
+                    "root_cause_service_name",
+                    "root_cause_service",
+                    "root_cause_alert",
+                    "root_cause_evidence",
+                ]
+            },
+        ),
+        (
+            _("Impact and timing"),
+            {
+                "fields": [
+                    "affected_services",
+                    "affected_environments",
+                    "alert_count",
+                    "firing_count",
+                    "started_at",
+                    "last_alert_at",
+                    "acknowledged_at",
+                    "identified_at",
+                    "mitigated_at",
+                    "resolved_at",
+                ]
+            },
+        ),
+        (
+            _("Post-mortem"),
+            {
+                "fields": [
+                    "impact",
+                    "customer_impact",
+                    "root_cause_analysis",
+                    "lessons_learned",
+                    "action_items",
+                    "postmortem_url",
+                ]
+            },
+        ),
+        (
+            _("Correlation"),
+            {
+                "fields": [
+                    "correlation_strategy",
+                    "correlation_reason",
+                    "merged_into",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
     ]
     inlines = [IncidentAlertInline]
 
@@ -62,7 +141,16 @@ class IncidentAlertAdmin(OrgScopedAdmin):
     list_filter = ["strategy", "is_root_cause", "is_auto"]
     search_fields = ["reason", "alert__name", "alert__service", "=incident__number"]
     list_select_related = ["incident", "alert", "added_by"]
-    readonly_fields = ["incident", "alert", "strategy", "reason", "is_root_cause", "is_auto", "added_by", "added_at"]
+    readonly_fields = [
+        "incident",
+        "alert",
+        "strategy",
+        "reason",
+        "is_root_cause",
+        "is_auto",
+        "added_by",
+        "added_at",
+    ]
 
     def has_add_permission(self, request):
         return False
@@ -88,14 +176,35 @@ class IncidentCommentAdmin(OrgScopedAdmin):
 
 @admin.register(CorrelationConfig)
 class CorrelationConfigAdmin(OrgScopedAdmin):
-    list_display = ["organization", "enabled", "window_minutes", "topology_enabled", "labels_enabled",
-                    "group_key_enabled", "auto_merge", "auto_resolve", "reopen_window_minutes"]
+    list_display = [
+        "organization",
+        "enabled",
+        "window_minutes",
+        "topology_enabled",
+        "labels_enabled",
+        "group_key_enabled",
+        "auto_merge",
+        "auto_resolve",
+        "reopen_window_minutes",
+    ]
     list_filter = ["enabled", "auto_resolve"]
     search_fields = ["organization__name"]
     fieldsets = [
         (None, {"fields": ["organization", "enabled", "window_minutes"]}),
-        (_("Strategies"), {"fields": ["temporal_enabled", "topology_enabled", "topology_max_hops", "labels_enabled",
-                                      "label_keys", "group_key_enabled", "auto_merge"]}),
+        (
+            _("Strategies"),
+            {
+                "fields": [
+                    "temporal_enabled",
+                    "topology_enabled",
+                    "topology_max_hops",
+                    "labels_enabled",
+                    "label_keys",
+                    "group_key_enabled",
+                    "auto_merge",
+                ]
+            },
+        ),
         (_("Lifecycle"), {"fields": ["auto_resolve", "reopen_window_minutes"]}),
     ]
 

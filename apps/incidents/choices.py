@@ -10,18 +10,38 @@ class IncidentStatus(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
-ACTIVE_STATUSES = [IncidentStatus.OPEN, IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED,
-                   IncidentStatus.MITIGATED]
+ACTIVE_STATUSES = [
+    IncidentStatus.OPEN,
+    IncidentStatus.INVESTIGATING,
+    IncidentStatus.IDENTIFIED,
+    IncidentStatus.MITIGATED,
+]
 
 # Which moves a person may make. Forward moves may skip steps (a page can go straight to
 # "mitigated"); backward moves exist because a root cause can turn out wrong or a fix regress.
 # Leaving "resolved" is a re-open (see services.incident_set_status for its extra rules).
 TRANSITIONS: dict[str, set[str]] = {
-    IncidentStatus.OPEN: {IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.MITIGATED,
-                          IncidentStatus.RESOLVED},
-    IncidentStatus.INVESTIGATING: {IncidentStatus.IDENTIFIED, IncidentStatus.MITIGATED, IncidentStatus.RESOLVED},
-    IncidentStatus.IDENTIFIED: {IncidentStatus.INVESTIGATING, IncidentStatus.MITIGATED, IncidentStatus.RESOLVED},
-    IncidentStatus.MITIGATED: {IncidentStatus.INVESTIGATING, IncidentStatus.IDENTIFIED, IncidentStatus.RESOLVED},
+    IncidentStatus.OPEN: {
+        IncidentStatus.INVESTIGATING,
+        IncidentStatus.IDENTIFIED,
+        IncidentStatus.MITIGATED,
+        IncidentStatus.RESOLVED,
+    },
+    IncidentStatus.INVESTIGATING: {
+        IncidentStatus.IDENTIFIED,
+        IncidentStatus.MITIGATED,
+        IncidentStatus.RESOLVED,
+    },
+    IncidentStatus.IDENTIFIED: {
+        IncidentStatus.INVESTIGATING,
+        IncidentStatus.MITIGATED,
+        IncidentStatus.RESOLVED,
+    },
+    IncidentStatus.MITIGATED: {
+        IncidentStatus.INVESTIGATING,
+        IncidentStatus.IDENTIFIED,
+        IncidentStatus.RESOLVED,
+    },
     IncidentStatus.RESOLVED: {IncidentStatus.OPEN, IncidentStatus.INVESTIGATING},
 }
 

@@ -1,5 +1,6 @@
 """Incident settings (documented in docs/incidents.md). Per-organisation correlation settings
 live in the CorrelationConfig model; these are process-wide."""
+
 from aiops.conf import setting
 
 

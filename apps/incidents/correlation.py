@@ -15,9 +15,11 @@ with no chain between them. Temporal closeness alone never joins two failures th
 are unrelated: fifty simultaneous failures stay fifty incidents. When the new alert's service is a
 dependency of the root-cause services of several open, untouched incidents, it is their common
 cause and they are merged (`auto_merge`); being a dependency of mere symptoms is not enough, so one
-alert on a shared service cannot fold unrelated failures together. A resolved alert may join an incident but never opens one; a resolved
-incident is never joined, only re-opened within `reopen_window_minutes`.
+alert on a shared service cannot fold unrelated failures together. A resolved alert may join an
+incident but never opens one; a resolved incident is never joined, only re-opened within
+`reopen_window_minutes`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,8 +47,19 @@ from .summary import incident_summary
 
 logger = logging.getLogger(__name__)
 # Only what weighing needs: the chosen incident is re-read in full before it is changed.
-CANDIDATE_FIELDS = ["id", "number", "status", "started_at", "last_alert_at", "service_stats", "affected_environments",
-                    "root_cause_service_id", "commander_id", "assignee_id", "created_by_id"]
+CANDIDATE_FIELDS = [
+    "id",
+    "number",
+    "status",
+    "started_at",
+    "last_alert_at",
+    "service_stats",
+    "affected_environments",
+    "root_cause_service_id",
+    "commander_id",
+    "assignee_id",
+    "created_by_id",
+]
 
 
 @dataclass
@@ -78,14 +91,24 @@ class _Weigher:
     def __init__(self, alert: Alert, config: CorrelationConfig, graph: TopologyGraph):
         self.alert, self.config, self.graph = alert, config, graph
         self.node = graph.node_for(alert.service, alert.environment)
-        self.related = graph.related(self.node, config.topology_max_hops) \
-            if self.node is not None and config.topology_enabled else {}
+        self.related = (
+            graph.related(self.node, config.topology_max_hops)
+            if self.node is not None and config.topology_enabled
+            else {}
+        )
         self.svc_key = _key(f"svc:{alert.environment}|{alert.service}") if alert.service else None
         self.inst_key = _key(f"inst:{alert.instance}") if alert.instance else None
         self.gk_key = _key(f"gk:{alert.group_key}") if alert.group_key else None
         labels = alert.labels if isinstance(alert.labels, dict) else {}
-        self.label_keys = [_key(f"lbl:{k}={labels[k]}") for k in (config.label_keys or [])
-                           if labels.get(k) not in (None, "")] if config.labels_enabled else []
+        self.label_keys = (
+            [
+                _key(f"lbl:{k}={labels[k]}")
+                for k in (config.label_keys or [])
+                if labels.get(k) not in (None, "")
+            ]
+            if config.labels_enabled
+            else []
+        )
 
     def query_keys(self) -> set[str]:
         keys = {k for k in (self.svc_key, self.inst_key, self.gk_key) if k} | set(self.label_keys)
@@ -99,8 +122,11 @@ class _Weigher:
         if env and incident.affected_environments and env not in incident.affected_environments:
             return f"different environment ({env} vs {', '.join(incident.affected_environments)})"
         if self.config.topology_enabled and self.graph.has_edges(self.node):
-            placed = [s["node"] for s in incident.service_stats.values()
-                      if s.get("node") is not None and self.graph.has_edges(s["node"])]
+            placed = [
+                s["node"]
+                for s in incident.service_stats.values()
+                if s.get("node") is not None and self.graph.has_edges(s["node"])
+            ]
             if placed:
                 return "no dependency chain connects their services"
         return None
@@ -110,16 +136,30 @@ class _Weigher:
         gap = _ago(alert.starts_at - incident.last_alert_at)
         labels = sorted(k[4:] for k in matched if k in self.label_keys)
         if labels:
-            return Match(incident, Strategy.LABEL, 100 + len(labels),
-                         f"Shares label {', '.join(labels)} with alerts already in the incident.")
+            return Match(
+                incident,
+                Strategy.LABEL,
+                100 + len(labels),
+                f"Shares label {', '.join(labels)} with alerts already in the incident.",
+            )
         if self.config.temporal_enabled:
             if self.inst_key in matched:
-                return Match(incident, Strategy.TEMPORAL, 92, f"Same instance {alert.instance} already in the "
-                             f"incident; {gap} from its latest alert, within the {self.config.window_minutes} "
-                             "min window.")
+                return Match(
+                    incident,
+                    Strategy.TEMPORAL,
+                    92,
+                    f"Same instance {alert.instance} already in the "
+                    f"incident; {gap} from its latest alert, within the {self.config.window_minutes} "
+                    "min window.",
+                )
             if self.svc_key in matched or (self.node is not None and f"node:{self.node}" in matched):
-                return Match(incident, Strategy.TEMPORAL, 90, f"Same service {svc} already in the incident; "
-                             f"{gap} from its latest alert, within the {self.config.window_minutes} min window.")
+                return Match(
+                    incident,
+                    Strategy.TEMPORAL,
+                    90,
+                    f"Same service {svc} already in the incident; "
+                    f"{gap} from its latest alert, within the {self.config.window_minutes} min window.",
+                )
         chains = []
         for key in matched:
             if key.startswith("node:"):
@@ -135,31 +175,50 @@ class _Weigher:
                 how = f"{svc} depends on {name}"
             via = "directly" if hops == 1 else f"through {hops - 1} intermediate service(s)"
             root = incident.root_cause_service_id
-            return Match(incident, Strategy.TOPOLOGY, 80 - 10 * hops, f"Topology: {how} ({via}), which is "
-                         f"already failing in this incident; {gap} apart.",
-                         cause_of=root in self.related and self.related[root][1] == "downstream")
+            return Match(
+                incident,
+                Strategy.TOPOLOGY,
+                80 - 10 * hops,
+                f"Topology: {how} ({via}), which is already failing in this incident; {gap} apart.",
+                cause_of=root in self.related and self.related[root][1] == "downstream",
+            )
         if self.contradiction(incident):
             return None
         if self.gk_key in matched and self.config.group_key_enabled:
-            return Match(incident, Strategy.GROUP_KEY, 40, "Same Alertmanager notification group, and neither "
-                         "environment nor topology contradicts it.")
+            return Match(
+                incident,
+                Strategy.GROUP_KEY,
+                40,
+                "Same Alertmanager notification group, and neither environment nor topology contradicts it.",
+            )
         if self.config.temporal_enabled:
-            return Match(incident, Strategy.TEMPORAL, 10, f"Fired {gap} from the incident's latest alert, within "
-                         f"the {self.config.window_minutes} min window, and nothing contradicts it.")
+            return Match(
+                incident,
+                Strategy.TEMPORAL,
+                10,
+                f"Fired {gap} from the incident's latest alert, within "
+                f"the {self.config.window_minutes} min window, and nothing contradicts it.",
+            )
         return None
 
 
 def _candidates(alert: Alert, config: CorrelationConfig) -> list[Incident]:
     window = timedelta(minutes=config.window_minutes)
-    base = Incident.objects.filter(organization_id=alert.organization_id, merged_into__isnull=True,
-                                   started_at__lte=alert.starts_at + window,
-                                   last_alert_at__gte=alert.starts_at - window).only(*CANDIDATE_FIELDS)
+    base = Incident.objects.filter(
+        organization_id=alert.organization_id,
+        merged_into__isnull=True,
+        started_at__lte=alert.starts_at + window,
+        last_alert_at__gte=alert.starts_at - window,
+    ).only(*CANDIDATE_FIELDS)
     limit = conf.candidate_limit()
     found = list(base.filter(status__in=ACTIVE_STATUSES).order_by("-last_alert_at")[:limit])
     if config.reopen_window_minutes:
         since = timezone.now() - timedelta(minutes=config.reopen_window_minutes)
-        found += list(base.filter(status=IncidentStatus.RESOLVED, resolved_at__gte=since)
-                      .order_by("-resolved_at")[:limit])
+        found += list(
+            base.filter(status=IncidentStatus.RESOLVED, resolved_at__gte=since).order_by("-resolved_at")[
+                :limit
+            ]
+        )
     return found
 
 
@@ -167,46 +226,82 @@ def decide(alert: Alert, config: CorrelationConfig, graph: TopologyGraph) -> tup
     """The matches worth acting on, best first, and a reason when there is none."""
     candidates = _candidates(alert, config)
     if not candidates:
-        return [], (f"No open incident has alerts within {config.window_minutes} min of this alert's start "
-                    f"({alert.starts_at:%Y-%m-%d %H:%M:%S %Z}).")
+        return [], (
+            f"No open incident has alerts within {config.window_minutes} min of this alert's start "
+            f"({alert.starts_at:%Y-%m-%d %H:%M:%S %Z})."
+        )
     weigher = _Weigher(alert, config, graph)
     matched: dict[int, set[str]] = defaultdict(set)
-    rows = CorrelationKey.objects.filter(incident_id__in=[c.pk for c in candidates],
-                                         key__in=weigher.query_keys()).values_list("incident_id", "key")
+    rows = CorrelationKey.objects.filter(
+        incident_id__in=[c.pk for c in candidates], key__in=weigher.query_keys()
+    ).values_list("incident_id", "key")
     for incident_id, key in rows:
         matched[incident_id].add(key)
     matches = [m for m in (weigher.weigh(c, matched[c.pk]) for c in candidates) if m is not None]
     strong = [m for m in matches if m.score >= 40]
     if strong:
-        strong.sort(key=lambda m: (-m.score, abs((alert.starts_at - m.incident.last_alert_at).total_seconds())))
+        strong.sort(
+            key=lambda m: (-m.score, abs((alert.starts_at - m.incident.last_alert_at).total_seconds()))
+        )
         return strong, ""
     if len(matches) == 1:
         return matches, ""
     if matches:
-        return [], (f"{len(matches)} open incidents are within the window but none is related by labels, "
-                    "service or topology, so time alone cannot choose.")
-    return [], (f"{len(candidates)} open incident(s) within the window, none related: "
-                f"{weigher.contradiction(candidates[0]) or 'no shared service, label or dependency'}.")
+        return [], (
+            f"{len(matches)} open incidents are within the window but none is related by labels, "
+            "service or topology, so time alone cannot choose."
+        )
+    return [], (
+        f"{len(candidates)} open incident(s) within the window, none related: "
+        f"{weigher.contradiction(candidates[0]) or 'no shared service, label or dependency'}."
+    )
 
 
 def _open_incident(alert: Alert, config: CorrelationConfig, graph: TopologyGraph, reason: str) -> Incident:
-    number = (Incident.objects.filter(organization_id=alert.organization_id).aggregate(n=Max("number"))["n"] or 0) + 1
+    number = (
+        Incident.objects.filter(organization_id=alert.organization_id).aggregate(n=Max("number"))["n"] or 0
+    ) + 1
     incident = Incident.objects.create(
-        organization_id=alert.organization_id, number=number, title=(alert.summary or alert.name)[:300],
-        severity=alert.severity, started_at=alert.starts_at, last_alert_at=alert.starts_at, team_id=alert.team_id,
-        correlation_strategy=Strategy.OPENED, correlation_reason=reason,
+        organization_id=alert.organization_id,
+        number=number,
+        title=(alert.summary or alert.name)[:300],
+        severity=alert.severity,
+        started_at=alert.starts_at,
+        last_alert_at=alert.starts_at,
+        team_id=alert.team_id,
+        correlation_strategy=Strategy.OPENED,
+        correlation_reason=reason,
     )
-    attach(incident, alert, graph=graph, label_keys=config.label_keys, strategy=Strategy.OPENED, reason=reason,
-           announce=False)
-    events.publish("incident.created", org=incident.organization_id, subject=incident, alert_id=alert.pk,
-                   alert_ids=[alert.pk], strategy=Strategy.OPENED, reason=reason, **incident_summary(incident))
+    attach(
+        incident,
+        alert,
+        graph=graph,
+        label_keys=config.label_keys,
+        strategy=Strategy.OPENED,
+        reason=reason,
+        announce=False,
+    )
+    events.publish(
+        "incident.created",
+        org=incident.organization_id,
+        subject=incident,
+        alert_id=alert.pk,
+        alert_ids=[alert.pk],
+        strategy=Strategy.OPENED,
+        reason=reason,
+        **incident_summary(incident),
+    )
     return incident
 
 
 def _mergeable(incident: Incident) -> bool:
     """Only incidents nobody has started working on are merged automatically."""
-    return (incident.status == IncidentStatus.OPEN and incident.commander_id is None
-            and incident.assignee_id is None and incident.created_by_id is None)
+    return (
+        incident.status == IncidentStatus.OPEN
+        and incident.commander_id is None
+        and incident.assignee_id is None
+        and incident.created_by_id is None
+    )
 
 
 def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
@@ -227,27 +322,50 @@ def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
             if alert.status == AlertStatus.RESOLVED:
                 logger.info("resolved alert opens no incident", extra={"alert_id": alert.pk})
                 return Outcome(None, "", "The alert was already resolved and matched no open incident.")
-            return Outcome(_open_incident(alert, config, graph, why_new), Strategy.OPENED, why_new, created=True)
+            return Outcome(
+                _open_incident(alert, config, graph, why_new), Strategy.OPENED, why_new, created=True
+            )
         best = matches[0]
         target = best.incident
         merged: list[int] = []
         if config.auto_merge and best.strategy == Strategy.TOPOLOGY:
-            causes = [m.incident for m in matches if m.cause_of and m.strategy == Strategy.TOPOLOGY
-                      and m.incident.status != IncidentStatus.RESOLVED]
+            causes = [
+                m.incident
+                for m in matches
+                if m.cause_of
+                and m.strategy == Strategy.TOPOLOGY
+                and m.incident.status != IncidentStatus.RESOLVED
+            ]
             if len(causes) > 1 and all(_mergeable(i) for i in causes):
                 target = min(causes, key=lambda i: (i.started_at, i.number))
                 for other in causes:
                     if other.pk != target.pk:
-                        merge(target, other, graph=graph, label_keys=config.label_keys,
-                              reason=f"{alert.service or alert.name} is a dependency of services in both "
-                                     "incidents: one failure.")
+                        merge(
+                            target,
+                            other,
+                            graph=graph,
+                            label_keys=config.label_keys,
+                            reason=f"{alert.service or alert.name} is a dependency of services in both "
+                            "incidents: one failure.",
+                        )
                         merged.append(other.pk)
                 best = next(m for m in matches if m.incident.pk == target.pk)
         target = Incident.objects.get(pk=target.pk)
         if target.status == IncidentStatus.RESOLVED:
-            apply_status(target, IncidentStatus.OPEN, reason=f"re-opened: a related alert fired within "
-                         f"{config.reopen_window_minutes} min of resolution")
-        attach(target, alert, graph=graph, label_keys=config.label_keys, strategy=best.strategy, reason=best.reason)
+            apply_status(
+                target,
+                IncidentStatus.OPEN,
+                reason=f"re-opened: a related alert fired within "
+                f"{config.reopen_window_minutes} min of resolution",
+            )
+        attach(
+            target,
+            alert,
+            graph=graph,
+            label_keys=config.label_keys,
+            strategy=best.strategy,
+            reason=best.reason,
+        )
         return Outcome(target, best.strategy, best.reason, merged=merged)
 
 
@@ -255,8 +373,11 @@ def alert_resolved(*, organization_id: int, alert_id: int) -> Incident | None:
     """An alert resolved: refresh its incident's counters; resolve it when nothing fires any more."""
     with transaction.atomic():
         config = lock_organization(organization_id)
-        link = (IncidentAlert.objects.filter(organization_id=organization_id, alert_id=alert_id)
-                .select_related("incident").first())
+        link = (
+            IncidentAlert.objects.filter(organization_id=organization_id, alert_id=alert_id)
+            .select_related("incident")
+            .first()
+        )
         if link is None:
             return None
         incident = Incident.objects.get(pk=link.incident_id)

@@ -14,8 +14,11 @@ class StatusForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    number = forms.IntegerField(label=_("Merge incident number"), min_value=1,
-                                help_text=_("Its alerts move into this incident; it resolves."))
+    number = forms.IntegerField(
+        label=_("Merge incident number"),
+        min_value=1,
+        help_text=_("Its alerts move into this incident; it resolves."),
+    )
 
 
 class AlertIdForm(forms.Form):
@@ -28,14 +31,21 @@ class PostmortemForm(forms.Form):
     summary = forms.CharField(label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     impact = forms.CharField(label=_("Impact"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     customer_impact = forms.BooleanField(label=_("Customers affected"), required=False)
-    root_cause_analysis = forms.CharField(label=_("Root cause"), required=False,
-                                          widget=forms.Textarea(attrs={"rows": 3}))
-    lessons_learned = forms.CharField(label=_("Lessons learned"), required=False,
-                                      widget=forms.Textarea(attrs={"rows": 3}))
-    action_items = forms.CharField(label=_("Action items"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                   help_text=_("One per line; start a line with [x] when done."))
-    postmortem_url = forms.URLField(label=_("Post-mortem document"), required=False, max_length=2000,
-                                    assume_scheme="https")
+    root_cause_analysis = forms.CharField(
+        label=_("Root cause"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    lessons_learned = forms.CharField(
+        label=_("Lessons learned"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    action_items = forms.CharField(
+        label=_("Action items"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line; start a line with [x] when done."),
+    )
+    postmortem_url = forms.URLField(
+        label=_("Post-mortem document"), required=False, max_length=2000, assume_scheme="https"
+    )
 
     def clean_action_items(self):
         items = []

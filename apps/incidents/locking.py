@@ -5,6 +5,7 @@ change. A storm delivered to several workers at once is therefore decided one al
 organisation, so two workers can never both conclude "no incident yet" and open two. On SQLite
 the same serialisation comes from its single writer (transactions start IMMEDIATE).
 """
+
 from django.db import IntegrityError, transaction
 
 from .models import CorrelationConfig

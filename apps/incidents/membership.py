@@ -3,6 +3,7 @@
 Called only with the organisation's correlation lock held (see locking.py), by the engine and by
 the manual services alike, so an incident's denormalised fields always match its links.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,10 +17,22 @@ from apps.topology.graph import TopologyGraph
 from . import rootcause
 from .choices import Strategy
 from .models import CorrelationKey, Incident, IncidentAlert
-from .summary import incident_summary
+from .summary import alert_facts, incident_summary
 
-ALERT_FIELDS = ["id", "service", "environment", "instance", "labels", "group_key", "starts_at", "status",
-                "severity", "name", "summary", "team_id"]
+ALERT_FIELDS = [
+    "id",
+    "service",
+    "environment",
+    "instance",
+    "labels",
+    "group_key",
+    "starts_at",
+    "status",
+    "severity",
+    "name",
+    "summary",
+    "team_id",
+]
 
 
 def _iso(dt) -> str:
@@ -54,8 +67,14 @@ def _add_to_stats(stats: dict, alert: Alert, node_id: int | None) -> None:
     entry = stats.get(alert.service or "")
     if entry is None:
         entry = stats[alert.service or ""] = {
-            "node": node_id, "environment": alert.environment, "alerts": 0, "firing": 0, "first_seen": seen,
-            "first_alert_id": alert.pk, "first_title": alert.summary or alert.name, "severity": alert.severity,
+            "node": node_id,
+            "environment": alert.environment,
+            "alerts": 0,
+            "firing": 0,
+            "first_seen": seen,
+            "first_alert_id": alert.pk,
+            "first_title": alert.summary or alert.name,
+            "severity": alert.severity,
             "names": [],
         }
     entry["alerts"] += 1
@@ -80,7 +99,9 @@ def auto_title(incident: Incident) -> str:
     stats = incident.service_stats.get(incident.root_cause_service_name) or {}
     headline = stats.get("first_title") or incident.title
     service = incident.root_cause_service_name
-    title = f"{service}: {headline}" if service and not headline.lower().startswith(service.lower()) else headline
+    title = (
+        f"{service}: {headline}" if service and not headline.lower().startswith(service.lower()) else headline
+    )
     return title[:300]
 
 
@@ -103,28 +124,61 @@ def apply_root_cause(incident: Incident, graph: TopologyGraph) -> bool:
 
 def _sync_root_flags(incident: Incident) -> None:
     links = IncidentAlert.objects.filter(incident=incident)
-    links.filter(is_root_cause=True).exclude(alert_id=incident.root_cause_alert_id).update(is_root_cause=False)
+    links.filter(is_root_cause=True).exclude(alert_id=incident.root_cause_alert_id).update(
+        is_root_cause=False
+    )
     if incident.root_cause_alert_id:
         links.filter(alert_id=incident.root_cause_alert_id).update(is_root_cause=True)
 
 
 def _publish_root_cause(incident: Incident, previous: str, actor=None) -> None:
-    events.publish("incident.root_cause_changed", org=incident.organization_id, subject=incident, actor=actor,
-                   previous_service=previous, service=incident.root_cause_service_name,
-                   alert_id=incident.root_cause_alert_id,
-                   method=incident.root_cause_evidence.get("method", ""),
-                   explanation=incident.root_cause_evidence.get("explanation", ""),
-                   evidence=incident.root_cause_evidence, **incident_summary(incident))
+    events.publish(
+        "incident.root_cause_changed",
+        org=incident.organization_id,
+        subject=incident,
+        actor=actor,
+        previous_service=previous,
+        service=incident.root_cause_service_name,
+        alert_id=incident.root_cause_alert_id,
+        method=incident.root_cause_evidence.get("method", ""),
+        explanation=incident.root_cause_evidence.get("explanation", ""),
+        evidence=incident.root_cause_evidence,
+        **incident_summary(incident),
+    )
 
 
-STATE_FIELDS = ["alert_count", "firing_count", "severity", "started_at", "last_alert_at", "service_stats",
-                "affected_services", "affected_environments", "strategy_counts", "correlation_strategy", "team",
-                "root_cause_service", "root_cause_service_name", "root_cause_alert", "root_cause_evidence", "title",
-                "updated_at"]
+STATE_FIELDS = [
+    "alert_count",
+    "firing_count",
+    "severity",
+    "started_at",
+    "last_alert_at",
+    "service_stats",
+    "affected_services",
+    "affected_environments",
+    "strategy_counts",
+    "correlation_strategy",
+    "team",
+    "root_cause_service",
+    "root_cause_service_name",
+    "root_cause_alert",
+    "root_cause_evidence",
+    "title",
+    "updated_at",
+]
 
 
-def attach(incident: Incident, alert: Alert, *, graph: TopologyGraph, label_keys, strategy: str, reason: str,
-           user=None, announce: bool = True) -> IncidentAlert:
+def attach(
+    incident: Incident,
+    alert: Alert,
+    *,
+    graph: TopologyGraph,
+    label_keys,
+    strategy: str,
+    reason: str,
+    user=None,
+    announce: bool = True,
+) -> IncidentAlert:
     """Link an alert (not in any incident) and update the incident incrementally.
 
     With `announce`, publishes incident.alert_added (and root_cause_changed); alerts present when an
@@ -132,12 +186,21 @@ def attach(incident: Incident, alert: Alert, *, graph: TopologyGraph, label_keys
     """
     node_id = graph.node_for(alert.service, alert.environment)
     link = IncidentAlert.objects.create(
-        organization_id=incident.organization_id, incident=incident, alert=alert, added_by=user,
-        is_auto=user is None and strategy != Strategy.MANUAL, strategy=strategy, reason=reason,
+        organization_id=incident.organization_id,
+        incident=incident,
+        alert=alert,
+        added_by=user,
+        is_auto=user is None and strategy != Strategy.MANUAL,
+        strategy=strategy,
+        reason=reason,
     )
     CorrelationKey.objects.bulk_create(
-        [CorrelationKey(organization_id=incident.organization_id, incident=incident, key=k)
-         for k in alert_keys(alert, node_id, label_keys)], ignore_conflicts=True)
+        [
+            CorrelationKey(organization_id=incident.organization_id, incident=incident, key=k)
+            for k in alert_keys(alert, node_id, label_keys)
+        ],
+        ignore_conflicts=True,
+    )
     first = incident.alert_count == 0
     stats = dict(incident.service_stats)
     _add_to_stats(stats, alert, node_id)
@@ -170,10 +233,17 @@ def attach(incident: Incident, alert: Alert, *, graph: TopologyGraph, label_keys
         link.is_root_cause = link.alert_id == incident.root_cause_alert_id
     if not announce:
         return link
-    events.publish("incident.alert_added", org=incident.organization_id, subject=incident, actor=user,
-                   alert_id=alert.pk, alert_title=alert.title, alert_service=alert.service,
-                   alert_severity=alert.severity, alert_starts_at=alert.starts_at.isoformat(),
-                   strategy=strategy, reason=reason, is_root_cause=link.is_root_cause, **incident_summary(incident))
+    events.publish(
+        "incident.alert_added",
+        org=incident.organization_id,
+        subject=incident,
+        actor=user,
+        **alert_facts(alert),
+        strategy=strategy,
+        reason=reason,
+        is_root_cause=link.is_root_cause,
+        **incident_summary(incident),
+    )
     if changed:
         _publish_root_cause(incident, previous, actor=user)
     return link
@@ -182,7 +252,9 @@ def attach(incident: Incident, alert: Alert, *, graph: TopologyGraph, label_keys
 def recompute(incident: Incident, *, graph: TopologyGraph, label_keys, actor=None) -> None:
     """Rebuild counters, stats, keys and root cause from the links (after removal, merge, resolve)."""
     links = list(IncidentAlert.objects.filter(incident=incident).values("alert_id", "strategy"))
-    alerts = {a.pk: a for a in Alert.objects.filter(pk__in=[lk["alert_id"] for lk in links]).only(*ALERT_FIELDS)}
+    alerts = {
+        a.pk: a for a in Alert.objects.filter(pk__in=[lk["alert_id"] for lk in links]).only(*ALERT_FIELDS)
+    }
     stats: dict = {}
     keys: set[str] = set()
     counts: dict[str, int] = {}
@@ -211,8 +283,12 @@ def recompute(incident: Incident, *, graph: TopologyGraph, label_keys, actor=Non
     incident.correlation_strategy = _dominant(counts)
     CorrelationKey.objects.filter(incident=incident).delete()
     CorrelationKey.objects.bulk_create(
-        [CorrelationKey(organization_id=incident.organization_id, incident=incident, key=k) for k in sorted(keys)],
-        ignore_conflicts=True)
+        [
+            CorrelationKey(organization_id=incident.organization_id, incident=incident, key=k)
+            for k in sorted(keys)
+        ],
+        ignore_conflicts=True,
+    )
     previous = incident.root_cause_service_name
     changed = apply_root_cause(incident, graph)
     incident.save(update_fields=STATE_FIELDS)
@@ -225,8 +301,11 @@ def refresh_firing(incident: Incident) -> None:
     """Recount firing alerts (overall and per service) after alerts resolved: one grouped query."""
     from django.db.models import Count
 
-    rows = (IncidentAlert.objects.filter(incident=incident, alert__status=AlertStatus.FIRING)
-            .values("alert__service").annotate(n=Count("id")))
+    rows = (
+        IncidentAlert.objects.filter(incident=incident, alert__status=AlertStatus.FIRING)
+        .values("alert__service")
+        .annotate(n=Count("id"))
+    )
     firing = {r["alert__service"] or "": r["n"] for r in rows}
     stats = {name: {**entry, "firing": firing.get(name, 0)} for name, entry in incident.service_stats.items()}
     incident.service_stats = stats

@@ -1,4 +1,5 @@
 """Merging two incidents: every alert moves to the target; the source resolves, pointing at it."""
+
 from __future__ import annotations
 
 from aiops import events
@@ -9,28 +10,42 @@ from .choices import IncidentStatus, Strategy
 from .lifecycle import apply_status
 from .membership import recompute
 from .models import CorrelationKey, Incident, IncidentAlert
-from .summary import incident_summary
+from .summary import alert_facts, incident_summary
 
 
-def merge(target: Incident, source: Incident, *, graph: TopologyGraph, label_keys, user=None, reason: str) -> int:
+def merge(
+    target: Incident, source: Incident, *, graph: TopologyGraph, label_keys, user=None, reason: str
+) -> int:
     """Move the source's alerts into the target (lock held by the caller); returns how many moved."""
     moved = list(IncidentAlert.objects.filter(incident=source).select_related("alert").order_by("added_at"))
     why = f"Merged from incident #{source.number}: {reason}"
-    IncidentAlert.objects.filter(incident=source).update(incident=target, strategy=Strategy.MERGE, reason=why,
-                                                         added_by=user, is_root_cause=False)
+    IncidentAlert.objects.filter(incident=source).update(
+        incident=target, strategy=Strategy.MERGE, reason=why, added_by=user, is_root_cause=False
+    )
     CorrelationKey.objects.filter(incident=source).delete()
     recompute(target, graph=graph, label_keys=label_keys, actor=user)
     recompute(source, graph=graph, label_keys=label_keys, actor=user)
     summary = incident_summary(target)
     for link in moved[: conf.merge_event_limit()]:
-        events.publish("incident.alert_added", org=target.organization_id, subject=target, actor=user,
-                       alert_id=link.alert_id, alert_title=link.alert.title, alert_service=link.alert.service,
-                       alert_severity=link.alert.severity, alert_starts_at=link.alert.starts_at.isoformat(),
-                       strategy=Strategy.MERGE, reason=why,
-                       is_root_cause=link.alert_id == target.root_cause_alert_id, **summary)
+        events.publish(
+            "incident.alert_added",
+            org=target.organization_id,
+            subject=target,
+            actor=user,
+            **alert_facts(link.alert),
+            strategy=Strategy.MERGE,
+            reason=why,
+            is_root_cause=link.alert_id == target.root_cause_alert_id,
+            **summary,
+        )
     source.merged_into = target
     source.save(update_fields=["merged_into", "updated_at"])
     if source.status != IncidentStatus.RESOLVED:
-        apply_status(source, IncidentStatus.RESOLVED, user=user, reason=f"merged into incident #{target.number}",
-                     extra={"merged_into_id": target.pk, "merged_into_number": target.number})
+        apply_status(
+            source,
+            IncidentStatus.RESOLVED,
+            user=user,
+            reason=f"merged into incident #{target.number}",
+            extra={"merged_into_id": target.pk, "merged_into_number": target.number},
+        )
     return len(moved)

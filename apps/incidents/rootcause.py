@@ -11,6 +11,7 @@ alerts and a tenth of that service's alert count; info-only alerts never do. The
 decides which dependents a candidate explains. The evidence records which rule decided, so a
 responder can check the reasoning on the incident page.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,45 +54,73 @@ def evaluate(graph: TopologyGraph, stats: dict[str, dict]) -> RootCause | None:
             blockers = [d for d in graph.upstream(node) if d in failing and _weighs_on(stats[by_node[d]], me)]
             if blockers:
                 continue
-            explained = sorted(by_node[d] for d in graph.downstream(node)
-                               if d in failing and _weighs_on(me, stats[by_node[d]]))
+            explained = sorted(
+                by_node[d]
+                for d in graph.downstream(node)
+                if d in failing and _weighs_on(me, stats[by_node[d]])
+            )
             ranked.append((node, explained))
-        ranked.sort(key=lambda item: (-len(item[1]), -SEVERITY_RANK.get(stats[by_node[item[0]]]["severity"], 0),
-                                      stats[by_node[item[0]]]["first_seen"], by_node[item[0]]))
+        ranked.sort(
+            key=lambda item: (
+                -len(item[1]),
+                -SEVERITY_RANK.get(stats[by_node[item[0]]]["severity"], 0),
+                stats[by_node[item[0]]]["first_seen"],
+                by_node[item[0]],
+            )
+        )
         if ranked:
             node, explained = ranked[0]
             name = by_node[node]
             others = [{"service": by_node[n], "failing_dependents": len(d)} for n, d in ranked[1:6]]
             ignored = sorted(by_node[d] for d in graph.upstream(node) if d in failing)
             if explained:
-                explanation = (f"{name} has no failing dependencies, and {len(explained)} failing service(s) "
-                               f"depend on it: {', '.join(explained[:8])}{'…' if len(explained) > 8 else ''}.")
+                explanation = (
+                    f"{name} has no failing dependencies, and {len(explained)} failing service(s) "
+                    f"depend on it: {', '.join(explained[:8])}{'…' if len(explained) > 8 else ''}."
+                )
             else:
                 explanation = f"{name} is failing and none of the services it depends on are."
             if ignored:
-                explanation += (f" Its dependencies {', '.join(ignored)} have only minor alerts, too weak to "
-                                "explain its failure.")
+                explanation += (
+                    f" Its dependencies {', '.join(ignored)} have only minor alerts, too weak to "
+                    "explain its failure."
+                )
             if others:
-                explanation += " Other candidates explain fewer failures: " + ", ".join(
-                    f"{o['service']} ({o['failing_dependents']})" for o in others) + "."
-            return RootCause(name, node, stats[name]["first_alert_id"], {
-                "method": "topology",
-                "explanation": explanation,
-                "service": name,
-                "first_seen": stats[name]["first_seen"],
-                "failing_dependents": explained,
-                "weak_failing_dependencies": ignored,
-                "other_candidates": others,
-                "failing_services": sorted(stats),
-            })
+                explanation += (
+                    " Other candidates explain fewer failures: "
+                    + ", ".join(f"{o['service']} ({o['failing_dependents']})" for o in others)
+                    + "."
+                )
+            return RootCause(
+                name,
+                node,
+                stats[name]["first_alert_id"],
+                {
+                    "method": "topology",
+                    "explanation": explanation,
+                    "service": name,
+                    "first_seen": stats[name]["first_seen"],
+                    "failing_dependents": explained,
+                    "weak_failing_dependencies": ignored,
+                    "other_candidates": others,
+                    "failing_services": sorted(stats),
+                },
+            )
     name = min(stats, key=lambda n: (stats[n]["first_seen"], n))
-    reason = ("no service of this incident is in the dependency graph" if not failing or
-              not any(graph.has_edges(n) for n in failing)
-              else "every failing service depends on another failing one (a dependency cycle)")
-    return RootCause(name, stats[name].get("node"), stats[name]["first_alert_id"], {
-        "method": "earliest",
-        "explanation": f"Earliest alert ({reason}): {name or 'an alert without a service'} fired first.",
-        "service": name,
-        "first_seen": stats[name]["first_seen"],
-        "failing_services": sorted(stats),
-    })
+    reason = (
+        "no service of this incident is in the dependency graph"
+        if not failing or not any(graph.has_edges(n) for n in failing)
+        else "every failing service depends on another failing one (a dependency cycle)"
+    )
+    return RootCause(
+        name,
+        stats[name].get("node"),
+        stats[name]["first_alert_id"],
+        {
+            "method": "earliest",
+            "explanation": f"Earliest alert ({reason}): {name or 'an alert without a service'} fired first.",
+            "service": name,
+            "first_seen": stats[name]["first_seen"],
+            "failing_services": sorted(stats),
+        },
+    )

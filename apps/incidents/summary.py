@@ -1,4 +1,5 @@
 """The compact incident summary every incident.* event carries (consumers never import our models)."""
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -23,4 +24,15 @@ def incident_summary(incident) -> dict:
         "started_at": incident.started_at.isoformat(),
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
         "url": incident_url(incident),
+    }
+
+
+def alert_facts(alert) -> dict:
+    """The alert an incident.alert_added/alert_removed event is about."""
+    return {
+        "alert_id": alert.pk,
+        "alert_title": alert.title,
+        "alert_service": alert.service,
+        "alert_severity": alert.severity,
+        "alert_starts_at": alert.starts_at.isoformat(),
     }

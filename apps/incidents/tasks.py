@@ -1,4 +1,5 @@
 """Celery subscribers: correlate each new alert; refresh (and maybe resolve) incidents on resolution."""
+
 from celery import shared_task
 
 from . import correlation
@@ -10,8 +11,13 @@ def _alert_id(event: dict) -> int | None:
     return data.get("alert_id") or (subject.get("id") if subject.get("type") == "alerts.alert" else None)
 
 
-@shared_task(name="incidents.correlate_alert", ignore_result=True, autoretry_for=(Exception,),
-             retry_backoff=True, max_retries=5)
+@shared_task(
+    name="incidents.correlate_alert",
+    ignore_result=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def correlate_alert(event: dict) -> None:
     """`alert.received` → place the alert in an incident (the decision is in correlation.py)."""
     alert_id = _alert_id(event)
@@ -19,8 +25,13 @@ def correlate_alert(event: dict) -> None:
         correlation.correlate_alert(organization_id=event["organization_id"], alert_id=alert_id)
 
 
-@shared_task(name="incidents.alert_resolved", ignore_result=True, autoretry_for=(Exception,),
-             retry_backoff=True, max_retries=5)
+@shared_task(
+    name="incidents.alert_resolved",
+    ignore_result=True,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
 def alert_resolved(event: dict) -> None:
     """`alert.resolved` → recount the incident's firing alerts; auto-resolve when none fire."""
     alert_id = _alert_id(event)

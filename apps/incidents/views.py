@@ -3,6 +3,7 @@
 Actions are plain POST forms that redirect back to the page (they work without JavaScript); with
 htmx they swap only the page body, so the buttons feel instant.
 """
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404
@@ -21,8 +22,10 @@ from .filtersets import IncidentFilterSet
 from .models import Incident
 
 ACTION_LABELS = {
-    IncidentStatus.OPEN: _("Re-open"), IncidentStatus.INVESTIGATING: _("Acknowledge / investigate"),
-    IncidentStatus.IDENTIFIED: _("Root cause identified"), IncidentStatus.MITIGATED: _("Mitigated"),
+    IncidentStatus.OPEN: _("Re-open"),
+    IncidentStatus.INVESTIGATING: _("Acknowledge / investigate"),
+    IncidentStatus.IDENTIFIED: _("Root cause identified"),
+    IncidentStatus.MITIGATED: _("Mitigated"),
     IncidentStatus.RESOLVED: _("Resolve"),
 }
 
@@ -49,25 +52,43 @@ class IncidentDetailView(OrgScopedViewMixin, DetailView):
     template_name = "incidents/detail.html"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("assignee", "commander", "root_cause_alert", "merged_into",
-                                                     "team")
+        return (
+            super()
+            .get_queryset()
+            .select_related("assignee", "commander", "root_cause_alert", "merged_into", "team")
+        )
 
     def get_context_data(self, **kwargs):
         incident = self.object
         links = list(selectors.incident_alert_links(incident=incident, limit=500))
         can_operate = self.has_role(Role.OPERATOR)
-        transitions = [(s, ACTION_LABELS[s]) for s in IncidentStatus.values if s in TRANSITIONS[incident.status]]
+        transitions = [
+            (s, ACTION_LABELS[s]) for s in IncidentStatus.values if s in TRANSITIONS[incident.status]
+        ]
         if incident.merged_into_id:
             transitions = []
         return super().get_context_data(
-            links=links, more_alerts=max(incident.alert_count - len(links), 0), services=incident.services_by_alerts(),
-            evidence=incident.root_cause_evidence or {}, graph_svg=selectors.incident_graph_svg(incident),
-            comments=incident.comments.select_related("author"), can_operate=can_operate, transitions=transitions,
-            comment_form=forms.CommentForm(), merge_form=forms.MergeForm(), add_alert_form=forms.AlertIdForm(),
-            members=self._members() if can_operate else [], **kwargs)
+            links=links,
+            more_alerts=max(incident.alert_count - len(links), 0),
+            services=incident.services_by_alerts(),
+            evidence=incident.root_cause_evidence or {},
+            graph_svg=selectors.incident_graph_svg(incident),
+            comments=incident.comments.select_related("author"),
+            can_operate=can_operate,
+            transitions=transitions,
+            comment_form=forms.CommentForm(),
+            merge_form=forms.MergeForm(),
+            add_alert_form=forms.AlertIdForm(),
+            members=self._members() if can_operate else [],
+            **kwargs,
+        )
 
     def _members(self):
-        return get_user_model().objects.filter(memberships__organization=self.request.organization).order_by("username")
+        return (
+            get_user_model()
+            .objects.filter(memberships__organization=self.request.organization)
+            .order_by("username")
+        )
 
 
 class IncidentActionView(OrgScopedViewMixin, View):
@@ -99,18 +120,27 @@ class IncidentActionView(OrgScopedViewMixin, View):
         return form.cleaned_data
 
     def _alert(self, alert_id):
-        alert = Alert.objects.visible_to(self.request.user).for_org(self.request.organization).filter(pk=alert_id).first()
+        alert = (
+            Alert.objects.visible_to(self.request.user)
+            .for_org(self.request.organization)
+            .filter(pk=alert_id)
+            .first()
+        )
         if alert is None:
             raise _BadInput(_("No alert #%(id)s in this organisation.") % {"id": alert_id})
         return alert
 
     def do_status(self, request, incident):
         data = self._form(forms.StatusForm)
-        services.incident_set_status(incident=incident, status=data["status"], user=request.user, note=data["note"])
+        services.incident_set_status(
+            incident=incident, status=data["status"], user=request.user, note=data["note"]
+        )
         return _("Status set to %(s)s.") % {"s": IncidentStatus(data["status"]).label}
 
     def do_comment(self, request, incident):
-        services.incident_comment(incident=incident, user=request.user, body=self._form(forms.CommentForm)["body"])
+        services.incident_comment(
+            incident=incident, user=request.user, body=self._form(forms.CommentForm)["body"]
+        )
         return _("Comment added.")
 
     def do_assign(self, request, incident):
@@ -137,8 +167,9 @@ class IncidentActionView(OrgScopedViewMixin, View):
 
     def do_add_alert(self, request, incident):
         data = self._form(forms.AlertIdForm)
-        services.incident_add_alert(incident=incident, alert=self._alert(data["alert"]), user=request.user,
-                                    move=data["move"])
+        services.incident_add_alert(
+            incident=incident, alert=self._alert(data["alert"]), user=request.user, move=data["move"]
+        )
         return _("Alert added.")
 
     def do_remove_alert(self, request, incident):

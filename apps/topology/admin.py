@@ -1,4 +1,5 @@
 """Admin for the registry: services and dependencies, plus the drawn graph next to the changelist."""
+
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,14 +22,26 @@ class DependencyInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        formset.form.base_fields["target"].queryset = Service.objects.visible_to(request.user).for_org(
-            request.organization) if not request.user.is_superuser else Service.objects.all()
+        formset.form.base_fields["target"].queryset = (
+            Service.objects.visible_to(request.user).for_org(request.organization)
+            if not request.user.is_superuser
+            else Service.objects.all()
+        )
         return formset
 
 
 @admin.register(Service)
 class ServiceAdmin(OrgScopedAdmin):
-    list_display = ["name", "environment", "type", "tier", "namespace", "team", "discovered_from", "last_seen"]
+    list_display = [
+        "name",
+        "environment",
+        "type",
+        "tier",
+        "namespace",
+        "team",
+        "discovered_from",
+        "last_seen",
+    ]
     list_filter = ["type", "tier", "discovered_from", "environment", "team"]
     search_fields = ["name", "namespace", "description"]
     readonly_fields = ["discovered_from", "last_seen", "created_at", "updated_at"]
@@ -51,11 +64,18 @@ class ServiceAdmin(OrgScopedAdmin):
 
             raise PermissionDenied
         graph = selectors.visible_graph(user=request.user, organization=request.organization)
-        failing = selectors.failing_node_ids(graph, selectors.failing_services(organization=request.organization))
-        drawing = svg.render(graph, failing=failing,
-                             link=lambda n: reverse("admin:topology_service_change", args=[n.id]))
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "drawing": drawing,
-                   "title": _("Service dependency graph")}
+        failing = selectors.failing_node_ids(
+            graph, selectors.failing_services(organization=request.organization)
+        )
+        drawing = svg.render(
+            graph, failing=failing, link=lambda n: reverse("admin:topology_service_change", args=[n.id])
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "drawing": drawing,
+            "title": _("Service dependency graph"),
+        }
         return TemplateResponse(request, "topology/admin/graph.html", context)
 
 

@@ -1,4 +1,5 @@
 """Topology settings (documented in docs/topology.md)."""
+
 from aiops.conf import setting
 
 

@@ -16,8 +16,9 @@ class ServiceFilterSet(django_filters.FilterSet):
         fields = ["name", "environment", "namespace", "team", "type", "tier", "discovered_from"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(namespace__icontains=value)
-                               | Q(description__icontains=value))
+        return queryset.filter(
+            Q(name__icontains=value) | Q(namespace__icontains=value) | Q(description__icontains=value)
+        )
 
 
 class DependencyFilterSet(django_filters.FilterSet):

@@ -9,6 +9,7 @@ invalidation signal, and a storm does not pay two aggregate queries per alert.
 Direction: an edge `source -> target` means source depends on target. "Upstream" of a service
 are the services it depends on (where a root cause is found); "downstream" are its dependents.
 """
+
 from __future__ import annotations
 
 import threading
@@ -37,7 +38,9 @@ class TopologyGraph:
     nodes: dict[int, Node] = field(default_factory=dict)
     depends_on: dict[int, set[int]] = field(default_factory=dict)  # source -> targets
     dependents: dict[int, set[int]] = field(default_factory=dict)  # target -> sources
-    edges: list[tuple[int, int, str, str, int]] = field(default_factory=list)  # (source, target, kind, crit, id)
+    edges: list[tuple[int, int, str, str, int]] = field(
+        default_factory=list
+    )  # (source, target, kind, crit, id)
     _by_name: dict[str, list[int]] = field(default_factory=dict)
     _reach_cache: dict = field(default_factory=dict)
 
@@ -45,7 +48,9 @@ class TopologyGraph:
     def build(cls, services, dependencies) -> TopologyGraph:
         graph = cls()
         for s in services:
-            graph.nodes[s["id"]] = Node(s["id"], s["name"], s["environment"], s["type"], s["tier"], s["team_id"])
+            graph.nodes[s["id"]] = Node(
+                s["id"], s["name"], s["environment"], s["type"], s["tier"], s["team_id"]
+            )
             graph.depends_on[s["id"]] = set()
             graph.dependents[s["id"]] = set()
             graph._by_name.setdefault(s["name"], []).append(s["id"])
@@ -158,8 +163,12 @@ _lock = threading.Lock()
 
 
 def _signature(organization_id: int) -> tuple:
-    services = Service.objects.filter(organization_id=organization_id).aggregate(n=Count("id"), t=Max("updated_at"))
-    deps = Dependency.objects.filter(organization_id=organization_id).aggregate(n=Count("id"), t=Max("updated_at"))
+    services = Service.objects.filter(organization_id=organization_id).aggregate(
+        n=Count("id"), t=Max("updated_at")
+    )
+    deps = Dependency.objects.filter(organization_id=organization_id).aggregate(
+        n=Count("id"), t=Max("updated_at")
+    )
     return (services["n"], services["t"], deps["n"], deps["t"])
 
 
@@ -175,10 +184,12 @@ def graph_for(organization) -> TopologyGraph:
         with _lock:
             _cache[org_id] = (signature, cached[1], now)
         return cached[1]
-    services = Service.objects.filter(organization_id=org_id).values("id", "name", "environment", "type", "tier",
-                                                                     "team_id")
-    deps = Dependency.objects.filter(organization_id=org_id).values("id", "source_id", "target_id", "kind",
-                                                                    "criticality")
+    services = Service.objects.filter(organization_id=org_id).values(
+        "id", "name", "environment", "type", "tier", "team_id"
+    )
+    deps = Dependency.objects.filter(organization_id=org_id).values(
+        "id", "source_id", "target_id", "kind", "criticality"
+    )
     graph = TopologyGraph.build(services, deps)
     with _lock:
         _cache[org_id] = (signature, graph, now)

@@ -4,6 +4,7 @@ The file is the team's source of truth for the graph (kept in git next to the co
 must point at the line to fix, and a bad file must change nothing: everything is validated
 before the first write, and the writes happen in one transaction (see `services.topology_import`).
 """
+
 from __future__ import annotations
 
 import json
@@ -16,12 +17,37 @@ from django.core.validators import URLValidator
 from .choices import Criticality, DependencyKind, ServiceType, Tier
 
 FORMAT_VERSION = 1
-SERVICE_FIELDS = {"name", "environment", "type", "namespace", "team", "tier", "description",
-                  "health_check_url", "docs_url", "labels"}
-DEPENDENCY_FIELDS = {"source", "target", "environment", "source_environment", "target_environment", "kind",
-                     "criticality", "description"}
-MAX_LENGTHS = {"name": 255, "environment": 100, "namespace": 255, "team": 100, "description": 2000,
-               "health_check_url": 2000, "docs_url": 2000}
+SERVICE_FIELDS = {
+    "name",
+    "environment",
+    "type",
+    "namespace",
+    "team",
+    "tier",
+    "description",
+    "health_check_url",
+    "docs_url",
+    "labels",
+}
+DEPENDENCY_FIELDS = {
+    "source",
+    "target",
+    "environment",
+    "source_environment",
+    "target_environment",
+    "kind",
+    "criticality",
+    "description",
+}
+MAX_LENGTHS = {
+    "name": 255,
+    "environment": 100,
+    "namespace": 255,
+    "team": 100,
+    "description": 2000,
+    "health_check_url": 2000,
+    "docs_url": 2000,
+}
 
 
 @dataclass
@@ -107,21 +133,27 @@ def parse(text: str | bytes, fmt: str | None = None) -> tuple[object, dict[tuple
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise TopologyFileError([Problem("", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")])
+            raise TopologyFileError(
+                [Problem("", f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})")]
+            ) from None
     if fmt is None:
         fmt = "json" if text.lstrip().startswith(("{", "[")) else "yaml"
     if fmt == "json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise TopologyFileError([Problem("", f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno)])
+            raise TopologyFileError(
+                [Problem("", f"invalid JSON: {exc.msg} (column {exc.colno})", exc.lineno)]
+            ) from None
     elif fmt == "yaml":
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)
-            raise TopologyFileError([Problem("", f"invalid YAML: {problem}", mark.line + 1 if mark else None)])
+            raise TopologyFileError(
+                [Problem("", f"invalid YAML: {problem}", mark.line + 1 if mark else None)]
+            ) from None
     else:
         raise TopologyFileError([Problem("", f"unknown format {fmt!r}; use yaml or json")])
     return data, _line_map(text)
@@ -174,7 +206,9 @@ class _Validator:
             return None
         for key in value:
             if not isinstance(key, str) or key not in allowed:
-                self.error((*parts, str(key)), f"unknown field; expected one of: {', '.join(sorted(allowed))}")
+                self.error(
+                    (*parts, str(key)), f"unknown field; expected one of: {', '.join(sorted(allowed))}"
+                )
         return value
 
 
@@ -229,11 +263,17 @@ def validate(data, lines: dict[tuple, int]) -> TopologySpec:
         if name:
             key = (name, env)
             if key in seen:
-                v.error((*base, "name"), f"service {name!r}{f' in {env!r}' if env else ''} is already defined "
-                                         f"at services[{seen[key]}]")
+                v.error(
+                    (*base, "name"),
+                    f"service {name!r}{f' in {env!r}' if env else ''} is already defined "
+                    f"at services[{seen[key]}]",
+                )
             seen[key] = i
-            spec.services.append(ServiceSpec(name, env, fields, team, lines.get(base),
-                                             lines.get((*base, "team"), lines.get(base))))
+            spec.services.append(
+                ServiceSpec(
+                    name, env, fields, team, lines.get(base), lines.get((*base, "team"), lines.get(base))
+                )
+            )
 
     edges: dict[tuple, int] = {}
     for i, raw in enumerate(dependencies):
@@ -244,18 +284,29 @@ def validate(data, lines: dict[tuple, int]) -> TopologySpec:
         source = v.string((*base, "source"), item.get("source"), required=True)
         target = v.string((*base, "target"), item.get("target"), required=True)
         env = v.string((*base, "environment"), item.get("environment")) if "environment" in item else None
-        src_env = v.string((*base, "source_environment"), item.get("source_environment")) \
-            if "source_environment" in item else env
-        tgt_env = v.string((*base, "target_environment"), item.get("target_environment")) \
-            if "target_environment" in item else env
+        src_env = (
+            v.string((*base, "source_environment"), item.get("source_environment"))
+            if "source_environment" in item
+            else env
+        )
+        tgt_env = (
+            v.string((*base, "target_environment"), item.get("target_environment"))
+            if "target_environment" in item
+            else env
+        )
         fields = {}
         if "kind" in item:
-            fields["kind"] = v.string((*base, "kind"), item["kind"], required=True, choices=DependencyKind.values)
+            fields["kind"] = v.string(
+                (*base, "kind"), item["kind"], required=True, choices=DependencyKind.values
+            )
         if "criticality" in item:
-            fields["criticality"] = v.string((*base, "criticality"), item["criticality"], required=True,
-                                             choices=Criticality.values)
+            fields["criticality"] = v.string(
+                (*base, "criticality"), item["criticality"], required=True, choices=Criticality.values
+            )
         if "description" in item:
-            fields["description"] = v.string((*base, "description"), item["description"], max_length=500) or ""
+            fields["description"] = (
+                v.string((*base, "description"), item["description"], max_length=500) or ""
+            )
         if source and target:
             if (source, src_env) == (target, tgt_env):
                 v.error(base, f"{source!r} cannot depend on itself")
@@ -265,9 +316,16 @@ def validate(data, lines: dict[tuple, int]) -> TopologySpec:
                 v.error(base, f"duplicate of dependencies[{edges[key]}] ({source} → {target})")
                 continue
             edges[key] = i
-            spec.dependencies.append(DependencySpec(
-                (source, src_env), (target, tgt_env), fields, lines.get(base), _path(base),
-                {end: lines.get((*base, end), lines.get(base)) for end in ("source", "target")}))
+            spec.dependencies.append(
+                DependencySpec(
+                    (source, src_env),
+                    (target, tgt_env),
+                    fields,
+                    lines.get(base),
+                    _path(base),
+                    {end: lines.get((*base, end), lines.get(base)) for end in ("source", "target")},
+                )
+            )
     if v.problems:
         raise TopologyFileError(v.problems)
     return spec

@@ -1,4 +1,5 @@
 """Read paths: the graph file for export, failing services, the graph payload for API and SVG."""
+
 from __future__ import annotations
 
 from django.db.models import Count, Q
@@ -7,8 +8,15 @@ from .graph import TopologyGraph
 from .interchange import FORMAT_VERSION
 from .models import Dependency, Service
 
-_DEFAULTS = {"type": "other", "tier": "tier2", "namespace": "", "description": "", "health_check_url": "",
-             "docs_url": "", "labels": {}}
+_DEFAULTS = {
+    "type": "other",
+    "tier": "tier2",
+    "namespace": "",
+    "description": "",
+    "health_check_url": "",
+    "docs_url": "",
+    "labels": {},
+}
 
 
 def topology_document(*, organization) -> dict:
@@ -29,8 +37,11 @@ def topology_document(*, organization) -> dict:
     for s in Service.objects.for_org(organization).values("name", "environment"):
         names.setdefault(s["name"], set()).add(s["environment"])
     deps = []
-    for d in (Dependency.objects.for_org(organization).select_related("source", "target")
-              .order_by("source__name", "target__name")):
+    for d in (
+        Dependency.objects.for_org(organization)
+        .select_related("source", "target")
+        .order_by("source__name", "target__name")
+    ):
         item = {"source": d.source.name, "target": d.target.name}
         src_env, tgt_env = d.source.environment, d.target.environment
         ambiguous = len(names.get(d.source.name, ())) > 1 or len(names.get(d.target.name, ())) > 1
@@ -51,10 +62,16 @@ def failing_services(*, organization) -> dict[tuple[str, str], dict]:
     """(service, environment) -> {"firing": n, "critical": n} for services with firing alerts."""
     from apps.alerts.models import Alert
 
-    rows = (Alert.objects.for_org(organization).filter(status="firing").exclude(service="")
-            .values("service", "environment")
-            .annotate(firing=Count("id"), critical=Count("id", filter=Q(severity="critical"))))
-    return {(r["service"], r["environment"]): {"firing": r["firing"], "critical": r["critical"]} for r in rows}
+    rows = (
+        Alert.objects.for_org(organization)
+        .filter(status="firing")
+        .exclude(service="")
+        .values("service", "environment")
+        .annotate(firing=Count("id"), critical=Count("id", filter=Q(severity="critical")))
+    )
+    return {
+        (r["service"], r["environment"]): {"firing": r["firing"], "critical": r["critical"]} for r in rows
+    }
 
 
 def failing_node_ids(graph: TopologyGraph, failing: dict[tuple[str, str], dict]) -> dict[int, dict]:
@@ -70,10 +87,16 @@ def failing_node_ids(graph: TopologyGraph, failing: dict[tuple[str, str], dict])
 
 def visible_graph(*, user, organization) -> TopologyGraph:
     """The graph restricted to the services the user may see (edges between visible ones)."""
-    services = Service.objects.visible_to(user).for_org(organization).values(
-        "id", "name", "environment", "type", "tier", "team_id")
-    deps = Dependency.objects.visible_to(user).for_org(organization).values(
-        "id", "source_id", "target_id", "kind", "criticality")
+    services = (
+        Service.objects.visible_to(user)
+        .for_org(organization)
+        .values("id", "name", "environment", "type", "tier", "team_id")
+    )
+    deps = (
+        Dependency.objects.visible_to(user)
+        .for_org(organization)
+        .values("id", "source_id", "target_id", "kind", "criticality")
+    )
     return TopologyGraph.build(list(services), list(deps))
 
 
@@ -83,12 +106,23 @@ def graph_payload(*, user, organization) -> dict:
     failing = failing_node_ids(graph, failing_services(organization=organization))
     layers = graph.layers()
     nodes = [
-        {"id": n.id, "name": n.name, "environment": n.environment, "type": n.type, "tier": n.tier,
-         "team_id": n.team_id, "layer": layers.get(n.id, 0), "failing": n.id in failing,
-         "firing_alerts": failing.get(n.id, {}).get("firing", 0),
-         "depends_on": sorted(graph.depends_on[n.id]), "dependents": sorted(graph.dependents[n.id])}
+        {
+            "id": n.id,
+            "name": n.name,
+            "environment": n.environment,
+            "type": n.type,
+            "tier": n.tier,
+            "team_id": n.team_id,
+            "layer": layers.get(n.id, 0),
+            "failing": n.id in failing,
+            "firing_alerts": failing.get(n.id, {}).get("firing", 0),
+            "depends_on": sorted(graph.depends_on[n.id]),
+            "dependents": sorted(graph.dependents[n.id]),
+        }
         for n in sorted(graph.nodes.values(), key=lambda n: (n.name, n.environment))
     ]
-    edges = [{"id": eid, "source": s, "target": t, "kind": kind, "criticality": crit}
-             for s, t, kind, crit, eid in graph.edges]
+    edges = [
+        {"id": eid, "source": s, "target": t, "kind": kind, "criticality": crit}
+        for s, t, kind, crit, eid in graph.edges
+    ]
     return {"nodes": nodes, "edges": edges}

@@ -1,4 +1,5 @@
 """Write paths of the service registry: import a graph file, discover services from alerts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,7 +22,12 @@ class ImportResult:
     dry_run: bool = False
 
     def as_dict(self) -> dict:
-        return {"created": self.created, "updated": self.updated, "deleted": self.deleted, "dry_run": self.dry_run}
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "dry_run": self.dry_run,
+        }
 
 
 def _resolve(name: str, env: str | None, candidates: dict[tuple[str, str], object]):
@@ -31,12 +37,17 @@ def _resolve(name: str, env: str | None, candidates: dict[tuple[str, str], objec
     matches = [obj for (n, _e), obj in candidates.items() if n == name]
     if len(matches) > 1:
         envs = sorted(e for (n, e) in candidates if n == name)
-        return None, f"{name!r} exists in several environments ({', '.join(repr(e) for e in envs)}); set environment"
+        return (
+            None,
+            f"{name!r} exists in several environments ({', '.join(repr(e) for e in envs)}); set environment",
+        )
     return (matches[0] if matches else None), None
 
 
 @transaction.atomic
-def topology_import(*, organization, spec: TopologySpec, replace: bool = False, dry_run: bool = False) -> ImportResult:
+def topology_import(
+    *, organization, spec: TopologySpec, replace: bool = False, dry_run: bool = False
+) -> ImportResult:
     """Upsert the file's services and dependencies; with `replace`, delete what the file omits.
 
     References are resolved before any write (team slugs, dependency ends against the file and,
@@ -50,8 +61,13 @@ def topology_import(*, organization, spec: TopologySpec, replace: bool = False, 
     teams = {t.slug: t for t in Team.objects.for_org(organization)}
     for index, item in enumerate(spec.services):
         if item.team_slug and item.team_slug not in teams:
-            problems.append(Problem(f"services[{index}].team",
-                                    f"no team with slug {item.team_slug!r} in this organisation", item.team_line))
+            problems.append(
+                Problem(
+                    f"services[{index}].team",
+                    f"no team with slug {item.team_slug!r} in this organisation",
+                    item.team_line,
+                )
+            )
     known = {(s.name, s.environment): s for s in spec.services}
     if not replace:
         known = {**existing, **known}
@@ -76,8 +92,13 @@ def topology_import(*, organization, spec: TopologySpec, replace: bool = False, 
             fields["team"] = teams.get(item.team_slug)
         service = existing.get((item.name, item.environment))
         if service is None:
-            service = Service.objects.create(organization=organization, name=item.name, environment=item.environment,
-                                             discovered_from=DiscoveredFrom.IMPORT, **fields)
+            service = Service.objects.create(
+                organization=organization,
+                name=item.name,
+                environment=item.environment,
+                discovered_from=DiscoveredFrom.IMPORT,
+                **fields,
+            )
             result.created["services"] += 1
         else:
             for key, value in fields.items():
@@ -97,8 +118,13 @@ def topology_import(*, organization, spec: TopologySpec, replace: bool = False, 
         source, target = as_saved(source), as_saved(target)
         edge = current.get((source.pk, target.pk))
         if edge is None:
-            edge = Dependency.objects.create(organization=organization, source=source, target=target,
-                                             discovered_from=DiscoveredFrom.IMPORT, **dep.fields)
+            edge = Dependency.objects.create(
+                organization=organization,
+                source=source,
+                target=target,
+                discovered_from=DiscoveredFrom.IMPORT,
+                **dep.fields,
+            )
             result.created["dependencies"] += 1
         elif dep.fields:
             for key, value in dep.fields.items():
@@ -124,8 +150,15 @@ def _touch_needed(last_seen: datetime | None, seen_at: datetime) -> bool:
     return last_seen is None or seen_at - last_seen >= timedelta(seconds=conf.last_seen_resolution_seconds())
 
 
-def service_touch_from_alert(*, organization_id: int, name: str, environment: str = "", namespace: str = "",
-                             team_id: int | None = None, seen_at: datetime | None = None) -> Service | None:
+def service_touch_from_alert(
+    *,
+    organization_id: int,
+    name: str,
+    environment: str = "",
+    namespace: str = "",
+    team_id: int | None = None,
+    seen_at: datetime | None = None,
+) -> Service | None:
     """Register the service an alert names (if new) and refresh its `last_seen`.
 
     An environment-agnostic entry with the same name counts as the service, so a hand-made
@@ -142,8 +175,12 @@ def service_touch_from_alert(*, organization_id: int, name: str, environment: st
         try:
             with transaction.atomic():
                 return Service.objects.create(
-                    organization_id=organization_id, name=name, environment=environment[:100],
-                    namespace=namespace[:255], team_id=team_id, discovered_from=DiscoveredFrom.ALERT,
+                    organization_id=organization_id,
+                    name=name,
+                    environment=environment[:100],
+                    namespace=namespace[:255],
+                    team_id=team_id,
+                    discovered_from=DiscoveredFrom.ALERT,
                     last_seen=seen_at,
                 )
         except IntegrityError:
@@ -160,10 +197,16 @@ def services_discover_from_alerts(*, organization, since: datetime | None = None
     from apps.alerts.models import Alert
 
     since = since or timezone.now() - timedelta(days=7)
-    rows = (Alert.objects.for_org(organization).filter(starts_at__gte=since).exclude(service="")
-            .values("service", "environment").distinct())
+    rows = (
+        Alert.objects.for_org(organization)
+        .filter(starts_at__gte=since)
+        .exclude(service="")
+        .values("service", "environment")
+        .distinct()
+    )
     before = Service.objects.for_org(organization).count()
     for row in rows:
-        service_touch_from_alert(organization_id=organization.pk, name=row["service"],
-                                 environment=row["environment"] or "")
+        service_touch_from_alert(
+            organization_id=organization.pk, name=row["service"], environment=row["environment"] or ""
+        )
     return Service.objects.for_org(organization).count() - before

@@ -3,6 +3,7 @@
 Drawn on the server so the page prints, needs no JavaScript and can be asserted on in tests.
 Styles are inline attributes, so the same drawing works in the portal, the admin and a PDF.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -30,6 +31,7 @@ def _order_rows(graph: TopologyGraph, layers: dict[int, int]) -> dict[int, list[
         columns[col].append(node)
     position: dict[int, float] = {}
     for col in sorted(columns):
+
         def key(n):
             parents = [position[p] for p in graph.dependents[n] if p in position]
             return (sum(parents) / len(parents) if parents else float("inf"), graph.nodes[n].name)
@@ -40,8 +42,15 @@ def _order_rows(graph: TopologyGraph, layers: dict[int, int]) -> dict[int, list[
     return columns
 
 
-def render(graph: TopologyGraph, *, subset: set[int] | None = None, failing: dict[int, dict] | set[int] = (),
-           root: int | None = None, link=None, title: str | None = None) -> SafeString:
+def render(
+    graph: TopologyGraph,
+    *,
+    subset: set[int] | None = None,
+    failing: dict[int, dict] | set[int] = (),
+    root: int | None = None,
+    link=None,
+    title: str | None = None,
+) -> SafeString:
     """The graph (or the `subset` of nodes) as an inline `<svg>` element."""
     layers = graph.layers(subset)
     if not layers:
@@ -60,7 +69,8 @@ def render(graph: TopologyGraph, *, subset: set[int] | None = None, failing: dic
         f'<svg xmlns="http://www.w3.org/2000/svg" class="topology-graph" role="img" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-label="{escape(label)}">',
         f"<title>{escape(label)}</title>",
-        '<defs><marker id="topo-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+        '<defs><marker id="topo-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+        'markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#8a94a6"/></marker></defs>',
     ]
     for source, target, kind, criticality, _eid in graph.edges:
@@ -84,7 +94,7 @@ def render(graph: TopologyGraph, *, subset: set[int] | None = None, failing: dic
             f'<path class="edge{" failing" if hot else ""}" d="{d}" fill="none" stroke="{stroke}" '
             f'stroke-width="{2 if hot else 1.3}"{dash} marker-end="url(#topo-arrow)" '
             f'data-source="{source}" data-target="{target}"><title>{escape(graph.nodes[source].name)} → '
-            f'{escape(graph.nodes[target].name)} ({escape(kind)}, {escape(criticality)})</title></path>'
+            f"{escape(graph.nodes[target].name)} ({escape(kind)}, {escape(criticality)})</title></path>"
         )
     for node_id, (x, y) in xy.items():
         node = graph.nodes[node_id]
@@ -103,7 +113,8 @@ def render(graph: TopologyGraph, *, subset: set[int] | None = None, failing: dic
             f"<title>{escape(tip)}</title>"
             f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}" '
             f'stroke-width="{2.5 if state != "ok" else 1.2}"/>'
-            f'<text x="{x + BOX_W / 2:.0f}" y="{y + 17}" text-anchor="middle" font-size="13" font-weight="600" '
+            f'<text x="{x + BOX_W / 2:.0f}" y="{y + 17}" text-anchor="middle" font-size="13" '
+            'font-weight="600" '
             f'fill="{text}" font-family="system-ui, sans-serif">{escape(name)}</text>'
             f'<text x="{x + BOX_W / 2:.0f}" y="{y + 32}" text-anchor="middle" font-size="10.5" fill="{text}" '
             f'font-family="system-ui, sans-serif">{escape(sub)}</text></g>'

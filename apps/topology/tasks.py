@@ -1,4 +1,5 @@
 """Celery subscriber: every firing alert registers (or refreshes) the service it names."""
+
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
@@ -13,7 +14,10 @@ def discover_from_alert(event: dict) -> None:
         return
     labels = data.get("labels") or {}
     services.service_touch_from_alert(
-        organization_id=event["organization_id"], name=data["service"], environment=data.get("environment") or "",
-        namespace=str(labels.get("namespace", "")), team_id=data.get("team_id"),
+        organization_id=event["organization_id"],
+        name=data["service"],
+        environment=data.get("environment") or "",
+        namespace=str(labels.get("namespace", "")),
+        team_id=data.get("team_id"),
         seen_at=parse_datetime(data["starts_at"]) if data.get("starts_at") else None,
     )

@@ -1,4 +1,5 @@
 """Portal page: the dependency graph with failing services highlighted, and the registry table."""
+
 from django.urls import reverse
 from django.views.generic import ListView
 
@@ -26,10 +27,14 @@ class TopologyGraphView(OrgScopedViewMixin, ListView):
         failing = selectors.failing_node_ids(graph, selectors.failing_services(organization=org))
         admin_link = None
         if self.request.user.is_staff:
+
             def admin_link(node):
                 return reverse("admin:topology_service_change", args=[node.id])
+
         context.update(
-            filterset=self.filterset, drawing=svg.render(graph, failing=failing, link=admin_link),
-            failing_count=len(failing), edge_count=len(graph.edges),
+            filterset=self.filterset,
+            drawing=svg.render(graph, failing=failing, link=admin_link),
+            failing_count=len(failing),
+            edge_count=len(graph.edges),
         )
         return context

@@ -13,6 +13,7 @@ Prints incidents vs ground truth, pairwise precision/recall/F1, root-cause top-1
 reduction and alerts/s. Targets: F1 ≥ 0.95, top-1 ≥ 90 %, ≥ 500 alerts/s. Never asserts on time.
 Tune with BENCH_ALERTS (10000), BENCH_FAILURES (50), BENCH_SEED (42).
 """
+
 import os
 import time
 
@@ -46,8 +47,9 @@ def test_correlation_storm(quiet_incident_subscribers):
     org = OrganizationFactory(slug="bench-correlation")
     integration = IntegrationFactory(organization=org)
     noise = int(ALERTS * NOISE_SHARE)
-    scenario = scenarios.generate(seed=SEED, stacks=80, failures=FAILURES,
-                                  alerts_per_failure=(ALERTS - noise) // FAILURES, noise=noise)
+    scenario = scenarios.generate(
+        seed=SEED, stacks=80, failures=FAILURES, alerts_per_failure=(ALERTS - noise) // FAILURES, noise=noise
+    )
     scenarios.install_topology(org, scenario.edges)
     alerts = scenarios.install_alerts(org, integration, scenario)
 
@@ -60,16 +62,27 @@ def test_correlation_storm(quiet_incident_subscribers):
     created = Incident.objects.for_org(org).count()
     merged = Incident.objects.for_org(org).filter(merged_into__isnull=False).count()
     print()
-    print(f"correlation benchmark ({connection.vendor}): {len(alerts)} alerts, {FAILURES} simultaneous failures, "
-          f"{noise} noise alerts, {len(scenario.edges) + 1} services, seed {SEED}")
-    print(f"  incidents holding alerts : {result.incidents} (ground truth: {result.true_groups} groups = "
-          f"{FAILURES} failures + {noise} noise singletons)")
-    print(f"  incidents with failure alerts: {result.failure_incidents} (ground truth {FAILURES}); "
-          f"created {created}, of which {merged} merged away")
-    print(f"  pairwise precision {result.precision:.4f}  recall {result.recall:.4f}  F1 {result.f1:.4f}"
-          f"   (target F1 ≥ 0.95)")
-    print(f"  root-cause top-1 {result.root_top1:.1%}   (target ≥ 90%)"
-          + (f"; misses: {result.root_misses[:5]}" if result.root_misses else ""))
+    print(
+        f"correlation benchmark ({connection.vendor}): {len(alerts)} alerts, "
+        f"{FAILURES} simultaneous failures, "
+        f"{noise} noise alerts, {len(scenario.edges) + 1} services, seed {SEED}"
+    )
+    print(
+        f"  incidents holding alerts : {result.incidents} (ground truth: {result.true_groups} groups = "
+        f"{FAILURES} failures + {noise} noise singletons)"
+    )
+    print(
+        f"  incidents with failure alerts: {result.failure_incidents} (ground truth {FAILURES}); "
+        f"created {created}, of which {merged} merged away"
+    )
+    print(
+        f"  pairwise precision {result.precision:.4f}  recall {result.recall:.4f}  F1 {result.f1:.4f}"
+        f"   (target F1 ≥ 0.95)"
+    )
+    print(
+        f"  root-cause top-1 {result.root_top1:.1%}   (target ≥ 90%)"
+        + (f"; misses: {result.root_misses[:5]}" if result.root_misses else "")
+    )
     print(f"  noise reduction {result.noise_reduction:.2%} (1 − incidents/alerts)")
     print(f"  throughput {len(alerts) / elapsed:,.0f} alerts/s ({elapsed:.1f} s; target ≥ 500 alerts/s)")
     assert result.alerts == len(alerts)

@@ -1,4 +1,5 @@
 """Fixtures for incident tests: alerts in event time, a topology builder, and an event recorder."""
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -48,18 +49,48 @@ def make_alert(integration):
     """`make_alert(service, name, at_seconds, **fields)`: an alert that started T0 + at_seconds."""
     counter = iter(range(10**6))
 
-    def make(service="api", name="HighErrorRate", at=0, *, org=None, severity="warning", env="production",
-             instance=None, labels=None, group_key="", status="firing", summary=None, team=None):
+    def make(
+        service="api",
+        name="HighErrorRate",
+        at=0,
+        *,
+        org=None,
+        severity="warning",
+        env="production",
+        instance=None,
+        labels=None,
+        group_key="",
+        status="firing",
+        summary=None,
+        team=None,
+    ):
         n = next(counter)
         org = org or integration.organization
         integ = integration if org.pk == integration.organization_id else IntegrationFactory(organization=org)
         instance = instance if instance is not None else f"{service}-{n % 3}:8080"
-        all_labels = {"alertname": name, "service": service, "instance": instance, "env": env, **(labels or {})}
+        all_labels = {
+            "alertname": name,
+            "service": service,
+            "instance": instance,
+            "env": env,
+            **(labels or {}),
+        }
         return Alert.objects.create(
-            organization=org, integration=integ, fingerprint=f"{n:016x}", starts_at=T0 + timedelta(seconds=at),
-            name=name, severity=severity, service=service, instance=instance, environment=env,
-            summary=summary or f"{name} on {service}", labels=all_labels, annotations={}, group_key=group_key,
-            status=status, team=team,
+            organization=org,
+            integration=integ,
+            fingerprint=f"{n:016x}",
+            starts_at=T0 + timedelta(seconds=at),
+            name=name,
+            severity=severity,
+            service=service,
+            instance=instance,
+            environment=env,
+            summary=summary or f"{name} on {service}",
+            labels=all_labels,
+            annotations={},
+            group_key=group_key,
+            status=status,
+            team=team,
         )
 
     return make
@@ -72,11 +103,15 @@ def topology(org_a):
     def build(edges: dict[str, list[str]], org=None, env="production"):
         org = org or org_a
         names = set(edges) | {t for targets in edges.values() for t in targets}
-        services = {name: Service.objects.get_or_create(organization=org, name=name, environment=env)[0]
-                    for name in sorted(names)}
+        services = {
+            name: Service.objects.get_or_create(organization=org, name=name, environment=env)[0]
+            for name in sorted(names)
+        }
         for source, targets in edges.items():
             for target in targets:
-                Dependency.objects.get_or_create(organization=org, source=services[source], target=services[target])
+                Dependency.objects.get_or_create(
+                    organization=org, source=services[source], target=services[target]
+                )
         return services
 
     return build

@@ -7,6 +7,7 @@ order is event time plus a random delivery delay (Alertmanager's group_wait/grou
 retries), so alerts arrive out of order. Alertmanager groups by alertname, so group keys are
 shared by unrelated failures, as they are in real set-ups.
 """
+
 from __future__ import annotations
 
 import random
@@ -83,8 +84,17 @@ def _downstream(edges: dict[str, list[str]], root: str) -> dict[str, int]:
     return hops
 
 
-def generate(*, seed: int, stacks: int, failures: int, alerts_per_failure: int, noise: int,
-             spread_s: float = 20, delay_s: float = 90, shared_auth: bool = True) -> Scenario:
+def generate(
+    *,
+    seed: int,
+    stacks: int,
+    failures: int,
+    alerts_per_failure: int,
+    noise: int,
+    spread_s: float = 20,
+    delay_s: float = 90,
+    shared_auth: bool = True,
+) -> Scenario:
     """Simultaneous failures in distinct stacks (all within `spread_s`), plus `noise` unrelated alerts."""
     rng = random.Random(seed)
     edges = stack_topology(stacks, shared_auth)
@@ -105,7 +115,9 @@ def generate(*, seed: int, stacks: int, failures: int, alerts_per_failure: int, 
                     combos.append((service, hop, name, r))
         rng.shuffle(combos)
         root_combos = [c for c in combos if c[0] == root][:3]
-        chosen = root_combos + [c for c in combos if c not in root_combos][: alerts_per_failure - len(root_combos)]
+        chosen = (
+            root_combos + [c for c in combos if c not in root_combos][: alerts_per_failure - len(root_combos)]
+        )
         for service, hop, name, r in chosen:
             at = start + hop * rng.uniform(5, 25) + rng.uniform(0, 60)
             severity = "critical" if hop == 0 or rng.random() < 0.3 else "warning"
@@ -113,20 +125,42 @@ def generate(*, seed: int, stacks: int, failures: int, alerts_per_failure: int, 
     for n in range(noise):
         service = rng.choice(services)
         at = rng.uniform(0, spread_s + 120)
-        specs.append(AlertSpec(service, rng.choice(ALERT_NAMES[_kind(service)]), at, at + rng.uniform(0, delay_s),
-                               100 + n, f"noise-{n}", "info" if rng.random() < 0.5 else "warning"))
+        specs.append(
+            AlertSpec(
+                service,
+                rng.choice(ALERT_NAMES[_kind(service)]),
+                at,
+                at + rng.uniform(0, delay_s),
+                100 + n,
+                f"noise-{n}",
+                "info" if rng.random() < 0.5 else "warning",
+            )
+        )
     specs.sort(key=lambda s: s.arrival)
     return Scenario(edges, specs, roots, ["auth"] if shared_auth else [])
 
 
 def install_topology(organization, edges: dict[str, list[str]], env: str = "production") -> None:
     names = sorted(set(edges) | {t for ts in edges.values() for t in ts})
-    Service.objects.bulk_create([Service(organization=organization, name=n, environment=env, type=_kind(n)
-                                         if _kind(n) in ("api", "web", "worker", "cache", "queue") else "database")
-                                 for n in names])
+    Service.objects.bulk_create(
+        [
+            Service(
+                organization=organization,
+                name=n,
+                environment=env,
+                type=_kind(n) if _kind(n) in ("api", "web", "worker", "cache", "queue") else "database",
+            )
+            for n in names
+        ]
+    )
     ids = dict(Service.objects.for_org(organization).values_list("name", "id"))
-    Dependency.objects.bulk_create([Dependency(organization=organization, source_id=ids[s], target_id=ids[t])
-                                    for s, ts in edges.items() for t in ts])
+    Dependency.objects.bulk_create(
+        [
+            Dependency(organization=organization, source_id=ids[s], target_id=ids[t])
+            for s, ts in edges.items()
+            for t in ts
+        ]
+    )
     graph.forget(organization)  # bulk_create sends no signals
 
 
@@ -135,15 +169,33 @@ def install_alerts(organization, integration, scenario: Scenario, env: str = "pr
     rows = []
     for i, spec in enumerate(scenario.alerts):
         instance = f"{spec.service}-{spec.replica}:8080"
-        labels = {"alertname": spec.name, "service": spec.service, "instance": instance, "env": env,
-                  "pod": f"{spec.service}-7d9f-{spec.replica}", "deployment": spec.service,
-                  "severity": spec.severity}
-        rows.append(Alert(
-            organization=organization, integration=integration, fingerprint=f"{i:016x}",
-            starts_at=T0 + timedelta(seconds=spec.at), name=spec.name, severity=spec.severity, service=spec.service,
-            instance=instance, environment=env, summary=f"{spec.name} on {spec.service}", labels=labels,
-            annotations={}, group_key=f'{{}}:{{alertname="{spec.name}"}}', last_received_at=T0,
-        ))
+        labels = {
+            "alertname": spec.name,
+            "service": spec.service,
+            "instance": instance,
+            "env": env,
+            "pod": f"{spec.service}-7d9f-{spec.replica}",
+            "deployment": spec.service,
+            "severity": spec.severity,
+        }
+        rows.append(
+            Alert(
+                organization=organization,
+                integration=integration,
+                fingerprint=f"{i:016x}",
+                starts_at=T0 + timedelta(seconds=spec.at),
+                name=spec.name,
+                severity=spec.severity,
+                service=spec.service,
+                instance=instance,
+                environment=env,
+                summary=f"{spec.name} on {spec.service}",
+                labels=labels,
+                annotations={},
+                group_key=f'{{}}:{{alertname="{spec.name}"}}',
+                last_received_at=T0,
+            )
+        )
     return Alert.objects.bulk_create(rows, batch_size=500)
 
 
@@ -175,7 +227,9 @@ def score(scenario: Scenario, alerts: list[Alert]) -> Score:
     precision = tp / pred_pairs if pred_pairs else 1.0
     recall = tp / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    roots = dict(Incident.objects.filter(pk__in=set(incident_of.values())).values_list("pk", "root_cause_service_name"))
+    roots = dict(
+        Incident.objects.filter(pk__in=set(incident_of.values())).values_list("pk", "root_cause_service_name")
+    )
     hits, misses = 0, []
     for gid, root in scenario.roots.items():
         holders = Counter(p for t, p in zip(truth, predicted, strict=True) if t == gid)
@@ -188,8 +242,14 @@ def score(scenario: Scenario, alerts: list[Alert]) -> Score:
     incident_ids = set(incident_of.values())
     failure_incidents = {p for t, p in zip(truth, predicted, strict=True) if t.startswith("failure-")}
     return Score(
-        alerts=len(alerts), incidents=len(incident_ids), true_groups=len(set(truth)),
-        failure_incidents=len(failure_incidents), precision=precision, recall=recall, f1=f1,
+        alerts=len(alerts),
+        incidents=len(incident_ids),
+        true_groups=len(set(truth)),
+        failure_incidents=len(failure_incidents),
+        precision=precision,
+        recall=recall,
+        f1=f1,
         root_top1=hits / len(scenario.roots) if scenario.roots else 1.0,
-        noise_reduction=1 - len(incident_ids) / len(alerts), root_misses=misses,
+        noise_reduction=1 - len(incident_ids) / len(alerts),
+        root_misses=misses,
     )

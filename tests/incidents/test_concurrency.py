@@ -4,6 +4,7 @@ Each thread is a worker with its own database connection running the Celery subs
 share of the storm; a barrier releases them together. Without the per-organisation lock, two
 workers would both find "no incident yet" and open two.
 """
+
 import threading
 
 import pytest
@@ -16,9 +17,11 @@ from apps.incidents import tasks
 from apps.incidents.models import CorrelationKey, Incident, IncidentAlert
 
 pytestmark = [
-    pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-                       reason="needs PostgreSQL (row locks across connections); run with "
-                              "DATABASE_URL=postgres://postgres@127.0.0.1:5432/aiops_incidents"),
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        reason="needs PostgreSQL (row locks across connections); run with "
+        "DATABASE_URL=postgres://postgres@127.0.0.1:5432/aiops_incidents",
+    ),
     pytest.mark.django_db(transaction=True),
 ]
 WORKERS = 8
@@ -47,15 +50,26 @@ def _run_workers(batches):
 
 
 def _events(alerts):
-    return [events.build_event("alert.received", org=a.organization_id, subject=a, is_new=True, **alert_summary(a))
-            for a in alerts]
+    return [
+        events.build_event(
+            "alert.received", org=a.organization_id, subject=a, is_new=True, **alert_summary(a)
+        )
+        for a in alerts
+    ]
 
 
 def test_simultaneous_storm_on_many_workers_makes_one_incident(org_a, make_alert, topology):
     topology({"web": ["api"], "api": ["database", "cache"]})
-    alerts = [make_alert(svc, f"Alert{i}", at=i % 30, severity="critical" if svc == "database" else "warning",
-                         instance=f"{svc}-{i}:9100")
-              for i, svc in enumerate(["web", "api", "cache", "database"] * 12)]
+    alerts = [
+        make_alert(
+            svc,
+            f"Alert{i}",
+            at=i % 30,
+            severity="critical" if svc == "database" else "warning",
+            instance=f"{svc}-{i}:9100",
+        )
+        for i, svc in enumerate(["web", "api", "cache", "database"] * 12)
+    ]
     stream = _events(alerts)
     _run_workers([stream[w::WORKERS] for w in range(WORKERS)])
 

@@ -1,4 +1,5 @@
 """The correlation engine on small, explicit cases: each strategy, event time, and its guard rails."""
+
 import pytest
 from django.utils import timezone
 
@@ -28,7 +29,9 @@ def test_first_alert_opens_an_incident_with_a_reason(org_a, make_alert, correlat
 def test_temporal_window_is_event_time_not_arrival_time(org_a, make_alert, correlate):
     first = make_alert("api", at=0)
     inside = make_alert("unknown-batch", at=4 * 60)  # nothing contradicts, one candidate: joins
-    outside = make_alert("other-batch", at=4 * 60 + 5 * 60 + 1)  # arrives now too, but started 5 min after the last
+    outside = make_alert(
+        "other-batch", at=4 * 60 + 5 * 60 + 1
+    )  # arrives now too, but started 5 min after the last
     correlate(first, inside, outside)
     assert [i.alert_count for i in incidents(org_a)] == [2, 1]
     assert IncidentAlert.objects.get(alert=inside).strategy == "temporal"
@@ -45,8 +48,13 @@ def test_late_alert_that_started_earlier_still_joins(org_a, make_alert, correlat
 
 def test_topology_joins_and_separates_unrelated_simultaneous_failures(org_a, make_alert, correlate, topology):
     topology({"shop-web": ["shop-api"], "shop-api": ["shop-db"], "blog-web": ["blog-db"]})
-    correlate(make_alert("shop-db", "DBDown", 0), make_alert("blog-db", "DBDown", 1),
-              make_alert("shop-api", "Errors", 2), make_alert("blog-web", "Errors", 3), make_alert("shop-web", "5xx", 4))
+    correlate(
+        make_alert("shop-db", "DBDown", 0),
+        make_alert("blog-db", "DBDown", 1),
+        make_alert("shop-api", "Errors", 2),
+        make_alert("blog-web", "Errors", 3),
+        make_alert("shop-web", "5xx", 4),
+    )
     shop, blog = incidents(org_a)
     assert shop.affected_services == ["shop-db", "shop-api", "shop-web"]
     assert blog.affected_services == ["blog-db", "blog-web"]
@@ -77,15 +85,19 @@ def test_label_keys_are_configurable(org_a, make_alert, correlate, topology):
     config.label_keys = ["cluster"]
     config.save()
     correlate(make_alert("x-api", at=0, labels={"pod": "p1", "cluster": "eu-1"}))
-    assert correlate(make_alert("y-db", at=5, labels={"pod": "p1", "cluster": "eu-1"}))[0].reason.count("cluster=eu-1")
+    assert correlate(make_alert("y-db", at=5, labels={"pod": "p1", "cluster": "eu-1"}))[0].reason.count(
+        "cluster=eu-1"
+    )
     correlate(make_alert("x-db", at=6, labels={"pod": "p1", "cluster": "us-2"}))  # joins by topology, not pod
     assert IncidentAlert.objects.get(alert__service="x-db").strategy == "topology"
 
 
 def test_group_key_joins_only_when_nothing_contradicts(org_a, make_alert, correlate, topology):
     topology({"a-api": ["a-db"], "b-api": ["b-db"]})
-    correlate(make_alert("a-db", at=0, group_key='{}:{alertname="Down"}'),
-              make_alert("b-db", at=1, group_key='{}:{alertname="Down"}'))
+    correlate(
+        make_alert("a-db", at=0, group_key='{}:{alertname="Down"}'),
+        make_alert("b-db", at=1, group_key='{}:{alertname="Down"}'),
+    )
     assert len(incidents(org_a)) == 2  # same group, but the topology says they are unrelated
     correlate(make_alert("ghost", at=2, group_key='{}:{alertname="Other"}'))
     [outcome] = correlate(make_alert("phantom", at=3, group_key='{}:{alertname="Other"}'))
@@ -172,8 +184,9 @@ def test_disabled_config_correlates_nothing(org_a, make_alert, correlate):
     assert correlate(make_alert("api")) == [None] and Incident.objects.count() == 0
 
 
-def test_common_cause_merges_untouched_incidents(org_a, make_alert, correlate, topology, published,
-                                                 django_capture_on_commit_callbacks):
+def test_common_cause_merges_untouched_incidents(
+    org_a, make_alert, correlate, topology, published, django_capture_on_commit_callbacks
+):
     topology({"web": ["api"], "api": ["db"], "worker": ["db"]})
     with django_capture_on_commit_callbacks(execute=True):
         correlate(make_alert("worker", at=0), make_alert("web", at=1))  # siblings: two incidents so far
@@ -197,14 +210,17 @@ def test_no_merge_when_a_person_is_working_on_it(org_a, make_alert, correlate, t
     assert Incident.objects.filter(status__in=["open", "investigating"]).count() == 2
 
 
-def test_root_cause_re_evaluated_as_alerts_join(org_a, make_alert, correlate, topology, published,
-                                                django_capture_on_commit_callbacks):
+def test_root_cause_re_evaluated_as_alerts_join(
+    org_a, make_alert, correlate, topology, published, django_capture_on_commit_callbacks
+):
     topology({"web": ["api"], "api": ["db"]})
     with django_capture_on_commit_callbacks(execute=True):
         correlate(make_alert("web", "5xx", at=0))
         assert Incident.objects.get().root_cause_service_name == "web"
-        correlate(make_alert("api", "Errors", at=5, severity="critical"),
-                  make_alert("db", "ConnectionRefused", at=30, severity="critical"))
+        correlate(
+            make_alert("api", "Errors", at=5, severity="critical"),
+            make_alert("db", "ConnectionRefused", at=30, severity="critical"),
+        )
     incident = Incident.objects.get()
     assert incident.root_cause_service_name == "db"
     assert incident.root_cause_evidence["method"] == "topology"
@@ -240,10 +256,15 @@ def test_other_organisations_incidents_are_never_candidates(org_a, org_b, make_a
     assert Incident.objects.for_org(org_a).count() == 1 and Incident.objects.for_org(org_b).count() == 1
 
 
-def test_a_stray_minor_alert_on_a_dependency_does_not_take_the_root_cause(org_a, make_alert, correlate, topology):
+def test_a_stray_minor_alert_on_a_dependency_does_not_take_the_root_cause(
+    org_a, make_alert, correlate, topology
+):
     topology({"web": ["api"], "api": ["queue"]})
-    correlate(*[make_alert("api", "HighErrorRate", at=i, severity="critical") for i in range(6)],
-              make_alert("web", "5xx", at=8), make_alert("queue", "QueueBacklog", at=9, severity="warning"))
+    correlate(
+        *[make_alert("api", "HighErrorRate", at=i, severity="critical") for i in range(6)],
+        make_alert("web", "5xx", at=8),
+        make_alert("queue", "QueueBacklog", at=9, severity="warning"),
+    )
     incident = Incident.objects.get()
     assert incident.alert_count == 8 and incident.root_cause_service_name == "api"
     assert incident.root_cause_evidence["weak_failing_dependencies"] == ["queue"]

@@ -1,4 +1,5 @@
 """Portal pages: the incident list, the incident page (Incident View Example) and its htmx actions."""
+
 import pytest
 from django.urls import reverse
 
@@ -12,9 +13,12 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def incident(org_a, make_alert, correlate, topology):
     topology({"web": ["api"], "api": ["database"]})
-    correlate(make_alert("web", "HealthCheckFailed", at=8), make_alert("api", "Timeout", at=3),
-              make_alert("database", "ConnectionRefused", at=0, severity="critical", instance="db-primary"),
-              make_alert("api", "Timeout", at=4, instance="api-2:80"))
+    correlate(
+        make_alert("web", "HealthCheckFailed", at=8),
+        make_alert("api", "Timeout", at=3),
+        make_alert("database", "ConnectionRefused", at=0, severity="critical", instance="db-primary"),
+        make_alert("api", "Timeout", at=4, instance="api-2:80"),
+    )
     return Incident.objects.get()
 
 
@@ -55,7 +59,9 @@ def test_panel_slot_is_rendered(incident, users_a, client, tmp_path, settings):
     finally:
         from aiops import panels
 
-        panels._panels["incident_detail"] = [p for p in panels._panels["incident_detail"] if p.name != "test-probe"]
+        panels._panels["incident_detail"] = [
+            p for p in panels._panels["incident_detail"] if p.name != "test-probe"
+        ]
 
 
 def test_actions_from_the_page(incident, users_a, client):
@@ -67,12 +73,18 @@ def test_actions_from_the_page(incident, users_a, client):
     assert "Status set to Investigating" in response.content.decode()
     client.post(url("assign"), {"assignee": "me"})
     client.post(url("comment"), {"body": "DB primary refuses connections"})
-    client.post(url("postmortem"), {"title": incident.title, "impact": "Checkout down", "action_items":
-                                    "Alert on pool\n[x] Fail over"})
+    client.post(
+        url("postmortem"),
+        {"title": incident.title, "impact": "Checkout down", "action_items": "Alert on pool\n[x] Fail over"},
+    )
     incident.refresh_from_db()
     assert incident.status == "investigating" and incident.assignee == users_a["operator"]
-    assert incident.title_is_auto and incident.action_items[1] == {"title": "Fail over", "owner": "", "due": "",
-                                                                   "done": True}
+    assert incident.title_is_auto and incident.action_items[1] == {
+        "title": "Fail over",
+        "owner": "",
+        "due": "",
+        "done": True,
+    }
     assert IncidentComment.objects.get().body == "DB primary refuses connections"
     bad = client.post(url("status"), {"status": "open"}, follow=True).content.decode()
     assert "cannot become Open" in bad
@@ -83,10 +95,17 @@ def test_actions_from_the_page(incident, users_a, client):
 
 def test_viewer_cannot_act_and_other_org_is_404(incident, users_a, users_b, client):
     client.force_login(users_a["viewer"])
-    assert client.post(reverse("incidents:action", args=[incident.pk, "status"]),
-                       {"status": "resolved"}).status_code == 403
+    assert (
+        client.post(
+            reverse("incidents:action", args=[incident.pk, "status"]), {"status": "resolved"}
+        ).status_code
+        == 403
+    )
     client.force_login(users_b["owner"])
     assert client.get(reverse("incidents:detail", args=[incident.pk])).status_code == 404
-    assert client.post(reverse("incidents:action", args=[incident.pk, "comment"]), {"body": "x"}).status_code == 404
+    assert (
+        client.post(reverse("incidents:action", args=[incident.pk, "comment"]), {"body": "x"}).status_code
+        == 404
+    )
     incident.refresh_from_db()
     assert incident.status == "open"

@@ -1,4 +1,5 @@
 """End-to-end grouping quality: the brief's network-switch example and generated alert storms."""
+
 import random
 
 import pytest
@@ -14,29 +15,45 @@ from tests.incidents import scenarios
 pytestmark = pytest.mark.django_db
 
 # The brief: a network switch fails; 14 alerts in 2 minutes across API, database, cache and health checks.
-SWITCH_TOPOLOGY = {"web": ["api-gateway"], "api-gateway": ["database", "cache"], "payment": ["database"],
-                   "user-service": ["database"]}
+SWITCH_TOPOLOGY = {
+    "web": ["api-gateway"],
+    "api-gateway": ["database", "cache"],
+    "payment": ["database"],
+    "user-service": ["database"],
+}
 SWITCH_ALERTS = (
     [("database", "DatabaseConnectionTimeout", 60 + i, "critical", f"app-{i}") for i in range(5)]
     + [("api-gateway", "APIResponseTimeHigh", 62 + i * 3, "warning", None) for i in range(3)]
     + [("cache", "CacheUnreachable", 65 + i * 4, "critical", None) for i in range(2)]
-    + [(svc, "HealthCheckFailed", 100 + i * 5, "warning", None)
-       for i, svc in enumerate(["web", "api-gateway", "payment", "user-service"])]
+    + [
+        (svc, "HealthCheckFailed", 100 + i * 5, "warning", None)
+        for i, svc in enumerate(["web", "api-gateway", "payment", "user-service"])
+    ]
 )
 
 
 def _switch_storm(make_alert):
-    alerts = [make_alert(svc, name, at, severity=sev, instance=f"{svc}-{i}:9100",
-                         labels={"client": client} if client else {}, group_key=f'{{}}:{{alertname="{name}"}}')
-              for i, (svc, name, at, sev, client) in enumerate(SWITCH_ALERTS)]
+    alerts = [
+        make_alert(
+            svc,
+            name,
+            at,
+            severity=sev,
+            instance=f"{svc}-{i}:9100",
+            labels={"client": client} if client else {},
+            group_key=f'{{}}:{{alertname="{name}"}}',
+        )
+        for i, (svc, name, at, sev, client) in enumerate(SWITCH_ALERTS)
+    ]
     random.Random(3).shuffle(alerts)  # Alertmanager delivers groups in its own order
     return alerts
 
 
 def _deliver(alert):
     """Send the alert.received event, as ingestion publishes it, to this app's subscribers."""
-    event = events.build_event("alert.received", org=alert.organization_id, subject=alert, is_new=True,
-                               **alert_summary(alert))
+    event = events.build_event(
+        "alert.received", org=alert.organization_id, subject=alert, is_new=True, **alert_summary(alert)
+    )
     subscribed = [s.task for s in events.subscribers("alert.received")]
     assert tasks.correlate_alert in subscribed and topology_tasks.discover_from_alert in subscribed
     topology_tasks.discover_from_alert.apply(args=[event])
@@ -55,11 +72,25 @@ def test_network_switch_example_is_one_incident_with_the_database_as_root_cause(
     assert incident.alert_count == 14 and incident.severity == "critical"
     assert incident.root_cause_service_name == "database"
     assert incident.root_cause_evidence["method"] == "topology"
-    assert set(incident.root_cause_evidence["failing_dependents"]) == {"api-gateway", "web", "payment",
-                                                                        "user-service"}
+    assert set(incident.root_cause_evidence["failing_dependents"]) == {
+        "api-gateway",
+        "web",
+        "payment",
+        "user-service",
+    }
     assert IncidentAlert.objects.get(is_root_cause=True).alert.name == "DatabaseConnectionTimeout"
-    assert incident.service_stats["api-gateway"]["alerts"] == 4 and incident.service_stats["database"]["alerts"] == 5
-    assert set(incident.affected_services) == {"database", "api-gateway", "cache", "web", "payment", "user-service"}
+    assert (
+        incident.service_stats["api-gateway"]["alerts"] == 4
+        and incident.service_stats["database"]["alerts"] == 5
+    )
+    assert set(incident.affected_services) == {
+        "database",
+        "api-gateway",
+        "cache",
+        "web",
+        "payment",
+        "user-service",
+    }
     reasons = IncidentAlert.objects.exclude(strategy="opened").values_list("strategy", flat=True)
     assert set(reasons) <= {"topology", "temporal", "label", "merge"} and "topology" in reasons
 

@@ -1,4 +1,5 @@
 """What people do to incidents: manual grouping, merge, lifecycle with re-open rules, comments, assignment."""
+
 import pytest
 
 from apps.incidents import services
@@ -12,18 +13,23 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def grouped(org_a, make_alert, correlate, topology):
     topology({"web": ["api"], "api": ["db"]})
-    alerts = [make_alert("web", at=0), make_alert("api", at=5, severity="critical"),
-              make_alert("db", at=9, severity="critical", labels={"tier": "data"})]
+    alerts = [
+        make_alert("web", at=0),
+        make_alert("api", at=5, severity="critical"),
+        make_alert("db", at=9, severity="critical", labels={"tier": "data"}),
+    ]
     correlate(*alerts)
     return Incident.objects.get(), alerts
 
 
-def test_manual_create_with_alerts_and_events(org_a, users_a, make_alert, published,
-                                              django_capture_on_commit_callbacks):
+def test_manual_create_with_alerts_and_events(
+    org_a, users_a, make_alert, published, django_capture_on_commit_callbacks
+):
     a, b = make_alert("api", severity="critical"), make_alert("db", at=3)
     with django_capture_on_commit_callbacks(execute=True):
-        incident = services.incident_create(organization=org_a, user=users_a["operator"], title="Checkout down",
-                                            alerts=[a, b])
+        incident = services.incident_create(
+            organization=org_a, user=users_a["operator"], title="Checkout down", alerts=[a, b]
+        )
     assert incident.number == 1 and incident.alert_count == 2 and incident.severity == "critical"
     assert incident.correlation_strategy == "manual" and incident.created_by == users_a["operator"]
     link = IncidentAlert.objects.get(alert=a)
@@ -33,8 +39,9 @@ def test_manual_create_with_alerts_and_events(org_a, users_a, make_alert, publis
     assert created["data"]["url"].endswith(f"/incidents/{incident.pk}/")
 
 
-def test_add_move_and_remove(grouped, users_a, make_alert, correlate, published,
-                             django_capture_on_commit_callbacks):
+def test_add_move_and_remove(
+    grouped, users_a, make_alert, correlate, published, django_capture_on_commit_callbacks
+):
     incident, alerts = grouped
     loose = make_alert("unrelated", at=3600)
     correlate(loose)
@@ -84,11 +91,20 @@ def test_lifecycle_transitions_and_reopen(grouped, users_a, published, django_ca
         services.incident_set_status(incident=incident, status="mitigated", user=op)
         services.incident_set_status(incident=incident, status="resolved", user=op)
     incident.refresh_from_db()
-    assert incident.acknowledged_at and incident.identified_at and incident.mitigated_at and incident.resolved_at
-    changes = [(e["data"]["old_status"], e["data"]["new_status"]) for e in published
-               if e["name"] == "incident.status_changed"]
-    assert changes == [("open", "investigating"), ("investigating", "identified"), ("identified", "mitigated"),
-                       ("mitigated", "resolved")]
+    assert (
+        incident.acknowledged_at and incident.identified_at and incident.mitigated_at and incident.resolved_at
+    )
+    changes = [
+        (e["data"]["old_status"], e["data"]["new_status"])
+        for e in published
+        if e["name"] == "incident.status_changed"
+    ]
+    assert changes == [
+        ("open", "investigating"),
+        ("investigating", "identified"),
+        ("identified", "mitigated"),
+        ("mitigated", "resolved"),
+    ]
     assert published[0]["data"]["note"] == "on it"
     with pytest.raises(IncidentActionError, match="cannot become Mitigated"):
         services.incident_set_status(incident=incident, status="mitigated", user=op)
@@ -111,8 +127,9 @@ def test_comment_and_assign(grouped, users_a, users_b, published, django_capture
     with pytest.raises(IncidentActionError, match="empty"):
         services.incident_comment(incident=incident, user=users_a["operator"], body="   ")
     services.incident_assign(incident=incident, user=users_a["operator"], assignee=users_a["viewer"])
-    services.incident_assign(incident=incident, user=users_a["operator"], assignee=users_a["admin"],
-                             role="commander")
+    services.incident_assign(
+        incident=incident, user=users_a["operator"], assignee=users_a["admin"], role="commander"
+    )
     incident.refresh_from_db()
     assert incident.assignee == users_a["viewer"] and incident.commander == users_a["admin"]
     with pytest.raises(IncidentActionError, match="not a member"):
@@ -123,8 +140,12 @@ def test_comment_and_assign(grouped, users_a, users_b, published, django_capture
 
 def test_update_postmortem(grouped, users_a):
     incident, _ = grouped
-    updated = services.incident_update(incident=incident, user=users_a["operator"], impact="Checkout failed",
-                                       action_items=["Add pool alerts", {"title": "Raise limit", "done": True}])
+    updated = services.incident_update(
+        incident=incident,
+        user=users_a["operator"],
+        impact="Checkout failed",
+        action_items=["Add pool alerts", {"title": "Raise limit", "done": True}],
+    )
     assert updated.action_items[1] == {"title": "Raise limit", "owner": "", "due": "", "done": True}
     assert updated.title_is_auto
     services.incident_update(incident=incident, user=users_a["operator"], title="DB pool exhausted")

@@ -1,4 +1,5 @@
 """Topology API (CRUD, graph, import/export, discover), the management command, discovery, SVG pages."""
+
 import io
 import json
 
@@ -18,22 +19,31 @@ FILE = "services:\n  - name: web\n  - name: api\ndependencies:\n  - source: web\
 
 def test_service_and_dependency_crud(org_a, org_b, users_a, api_client_for):
     client = api_client_for(users_a["admin"], org_a)
-    web = client.post("/api/v1/topology/services/", {"name": "web", "type": "web", "environment": "prod"},
-                      format="json")
-    api = client.post("/api/v1/topology/services/", {"name": "api", "type": "api", "environment": "prod"},
-                      format="json")
+    web = client.post(
+        "/api/v1/topology/services/", {"name": "web", "type": "web", "environment": "prod"}, format="json"
+    )
+    api = client.post(
+        "/api/v1/topology/services/", {"name": "api", "type": "api", "environment": "prod"}, format="json"
+    )
     assert web.status_code == 201 and api.status_code == 201
     dup = client.post("/api/v1/topology/services/", {"name": "web", "environment": "prod"}, format="json")
     assert dup.status_code == 400 and "name" in dup.json()["error"]["fields"]
-    edge = client.post("/api/v1/topology/dependencies/", {"source": web.json()["id"], "target": api.json()["id"],
-                                                         "kind": "sync"}, format="json")
+    edge = client.post(
+        "/api/v1/topology/dependencies/",
+        {"source": web.json()["id"], "target": api.json()["id"], "kind": "sync"},
+        format="json",
+    )
     assert edge.status_code == 201 and edge.json()["source_name"] == "web"
-    self_loop = client.post("/api/v1/topology/dependencies/", {"source": web.json()["id"],
-                                                              "target": web.json()["id"]}, format="json")
+    self_loop = client.post(
+        "/api/v1/topology/dependencies/",
+        {"source": web.json()["id"], "target": web.json()["id"]},
+        format="json",
+    )
     assert self_loop.status_code == 400
     foreign = ServiceFactory(organization=org_b)
-    cross = client.post("/api/v1/topology/dependencies/", {"source": web.json()["id"], "target": foreign.pk},
-                        format="json")
+    cross = client.post(
+        "/api/v1/topology/dependencies/", {"source": web.json()["id"], "target": foreign.pk}, format="json"
+    )
     assert cross.status_code == 400 and "target" in cross.json()["error"]["fields"]
     listed = client.get("/api/v1/topology/dependencies/", {"service": api.json()["id"]}).json()
     assert listed["count"] == 1
@@ -55,31 +65,49 @@ def test_graph_json_has_layers_and_failing_nodes(org_a, users_a, api_client_for)
 
 def test_import_and_export_over_the_api(org_a, org_b, users_a, users_b, api_client_for):
     admin = api_client_for(users_a["admin"], org_a)
-    bad = admin.post("/api/v1/topology/import", data="services:\n  - name: web\n    tier: gold\n",
-                     content_type="application/yaml")
+    bad = admin.post(
+        "/api/v1/topology/import",
+        data="services:\n  - name: web\n    tier: gold\n",
+        content_type="application/yaml",
+    )
     assert bad.status_code == 400
     error = bad.json()["error"]
     assert error["code"] == "invalid" and error["fields"]["errors"][0]["line"] == 3
     assert not Service.objects.exists()
     ok = admin.post("/api/v1/topology/import", data=FILE, content_type="application/yaml")
     assert ok.status_code == 200 and ok.json()["created"] == {"services": 2, "dependencies": 1}
-    as_json = admin.post("/api/v1/topology/import?dry_run=true", data=json.dumps({"services": [{"name": "x"}]}),
-                         content_type="application/json")
+    as_json = admin.post(
+        "/api/v1/topology/import?dry_run=true",
+        data=json.dumps({"services": [{"name": "x"}]}),
+        content_type="application/json",
+    )
     assert as_json.json()["created"]["services"] == 1 and not Service.objects.filter(name="x").exists()
     exported = api_client_for(users_a["viewer"], org_a).get("/api/v1/topology/export")
     assert exported.status_code == 200 and exported["Content-Type"].startswith("application/yaml")
     assert yaml.safe_load(exported.content)["dependencies"] == [
-        {"source": "web", "target": "api", "kind": "sync", "criticality": "critical"}]
-    assert api_client_for(users_a["viewer"], org_a).post("/api/v1/topology/import", data=FILE,
-                                                          content_type="application/yaml").status_code == 403
+        {"source": "web", "target": "api", "kind": "sync", "criticality": "critical"}
+    ]
+    assert (
+        api_client_for(users_a["viewer"], org_a)
+        .post("/api/v1/topology/import", data=FILE, content_type="application/yaml")
+        .status_code
+        == 403
+    )
     other = api_client_for(users_b["viewer"], org_b).get("/api/v1/topology/export?format=json").json()
     assert other["services"] == []
 
 
 def test_discovery_from_alert_events(org_a):
-    event = {"organization_id": org_a.pk, "data": {"service": "checkout", "environment": "production",
-                                                   "labels": {"namespace": "shop"}, "team_id": None,
-                                                   "starts_at": "2025-03-04T14:00:00+00:00"}}
+    event = {
+        "organization_id": org_a.pk,
+        "data": {
+            "service": "checkout",
+            "environment": "production",
+            "labels": {"namespace": "shop"},
+            "team_id": None,
+            "starts_at": "2025-03-04T14:00:00+00:00",
+        },
+    }
     tasks.discover_from_alert(event)
     tasks.discover_from_alert(event)
     service = Service.objects.get()
@@ -124,5 +152,7 @@ def test_portal_and_admin_graph_pages(org_a, users_a, client):
     admin.save()
     client.force_login(admin)
     assert "<svg" in client.get(reverse("admin:topology_service_graph")).content.decode()
-    assert reverse("admin:topology_service_graph") in client.get(
-        reverse("admin:topology_service_changelist")).content.decode()
+    assert (
+        reverse("admin:topology_service_graph")
+        in client.get(reverse("admin:topology_service_changelist")).content.decode()
+    )

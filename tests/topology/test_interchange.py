@@ -1,4 +1,5 @@
 """The topology file: validation with line numbers, no partial writes, export → import round trip."""
+
 import pytest
 
 from apps.topology.interchange import TopologyFileError, load
@@ -53,9 +54,14 @@ dependencies:
     kind: sometimes
 """
     found = problems(text)
-    assert (3, "services[0].type", "'webb' is not one of: api, web, worker, database, cache, queue, storage, "
-            "network, external, other") in found
-    assert any(line == 5 and path == "services[1].colour" and "unknown field" in msg for line, path, msg in found)
+    assert (
+        3,
+        "services[0].type",
+        "'webb' is not one of: api, web, worker, database, cache, queue, storage, network, external, other",
+    ) in found
+    assert any(
+        line == 5 and path == "services[1].colour" and "unknown field" in msg for line, path, msg in found
+    )
     assert (6, "services[2].name", "is required") in found
     assert any(line == 7 and "already defined at services[0]" in msg for line, _p, msg in found)
     assert any(line == 9 and "cannot depend on itself" in msg for line, _p, msg in found)
@@ -102,8 +108,11 @@ def test_bad_reference_changes_nothing(org_a):
 @pytest.mark.django_db
 def test_replace_deletes_what_the_file_omits_and_dry_run_keeps_nothing(org_a):
     TeamFactory(organization=org_a, slug="payments")
-    DependencyFactory(organization=org_a, source=ServiceFactory(organization=org_a, name="old-a"),
-                      target=ServiceFactory(organization=org_a, name="old-b"))
+    DependencyFactory(
+        organization=org_a,
+        source=ServiceFactory(organization=org_a, name="old-a"),
+        target=ServiceFactory(organization=org_a, name="old-b"),
+    )
     dry = topology_import(organization=org_a, spec=load(GOOD), replace=True, dry_run=True)
     assert dry.deleted == {"services": 2, "dependencies": 1} and dry.dry_run
     assert Service.objects.for_org(org_a).filter(name="old-a").exists()
@@ -133,6 +142,8 @@ def test_ambiguous_names_need_an_environment(org_a):
     with pytest.raises(TopologyFileError) as exc:
         topology_import(organization=org_a, spec=load("dependencies:\n  - source: web\n    target: api\n"))
     assert "several environments" in str(exc.value)
-    topology_import(organization=org_a, spec=load(
-        "dependencies:\n  - source: web\n    target: api\n    environment: production\n"))
+    topology_import(
+        organization=org_a,
+        spec=load("dependencies:\n  - source: web\n    target: api\n    environment: production\n"),
+    )
     assert Dependency.objects.get().target.environment == "production"

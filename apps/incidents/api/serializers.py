@@ -28,19 +28,61 @@ class IncidentSerializer(OrgOwnedSerializer):
 
     class Meta:
         model = Incident
-        fields = ["id", "number", "title", "summary", "status", "severity", "team", "alert_count", "firing_count",
-                  "root_cause_service", "root_cause_service_name", "root_cause_alert", "root_cause_evidence",
-                  "affected_services", "affected_environments", "services", "started_at", "last_alert_at",
-                  "acknowledged_at", "identified_at", "mitigated_at", "resolved_at", "assignee", "assignee_username",
-                  "commander", "commander_username", "impact", "customer_impact", "root_cause_analysis",
-                  "lessons_learned", "action_items", "postmortem_url", "correlation_strategy", "correlation_reason",
-                  "strategy_counts", "merged_into", "created_by", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "number",
+            "title",
+            "summary",
+            "status",
+            "severity",
+            "team",
+            "alert_count",
+            "firing_count",
+            "root_cause_service",
+            "root_cause_service_name",
+            "root_cause_alert",
+            "root_cause_evidence",
+            "affected_services",
+            "affected_environments",
+            "services",
+            "started_at",
+            "last_alert_at",
+            "acknowledged_at",
+            "identified_at",
+            "mitigated_at",
+            "resolved_at",
+            "assignee",
+            "assignee_username",
+            "commander",
+            "commander_username",
+            "impact",
+            "customer_impact",
+            "root_cause_analysis",
+            "lessons_learned",
+            "action_items",
+            "postmortem_url",
+            "correlation_strategy",
+            "correlation_reason",
+            "strategy_counts",
+            "merged_into",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     def get_services(self, obj) -> list[dict]:
-        return [{"service": name, "alerts": s.get("alerts", 0), "firing": s.get("firing", 0),
-                 "first_seen": s.get("first_seen"), "severity": s.get("severity"), "alert_names": s.get("names", [])}
-                for name, s in obj.services_by_alerts()]
+        return [
+            {
+                "service": name,
+                "alerts": s.get("alerts", 0),
+                "firing": s.get("firing", 0),
+                "first_seen": s.get("first_seen"),
+                "severity": s.get("severity"),
+                "alert_names": s.get("names", []),
+            }
+            for name, s in obj.services_by_alerts()
+        ]
 
 
 class IncidentCreateSerializer(serializers.Serializer):
@@ -82,7 +124,9 @@ class AlertRefSerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    source = OrgScopedRelatedField(queryset=Incident.objects.all(), help_text="The incident merged into this one.")
+    source = OrgScopedRelatedField(
+        queryset=Incident.objects.all(), help_text="The incident merged into this one."
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
@@ -111,9 +155,24 @@ class IncidentAlertSerializer(OrgOwnedSerializer):
 
     class Meta:
         model = IncidentAlert
-        fields = ["id", "incident", "alert", "alert_name", "alert_title", "alert_service", "alert_instance",
-                  "alert_severity", "alert_status", "alert_starts_at", "added_at", "added_by", "is_auto", "strategy",
-                  "reason", "is_root_cause"]
+        fields = [
+            "id",
+            "incident",
+            "alert",
+            "alert_name",
+            "alert_title",
+            "alert_service",
+            "alert_instance",
+            "alert_severity",
+            "alert_status",
+            "alert_starts_at",
+            "added_at",
+            "added_by",
+            "is_auto",
+            "strategy",
+            "reason",
+            "is_root_cause",
+        ]
         read_only_fields = fields
 
 
@@ -129,9 +188,20 @@ class IncidentCommentSerializer(OrgOwnedSerializer):
 class CorrelationConfigSerializer(OrgOwnedSerializer):
     class Meta:
         model = CorrelationConfig
-        fields = ["enabled", "window_minutes", "temporal_enabled", "topology_enabled", "labels_enabled",
-                  "group_key_enabled", "topology_max_hops", "label_keys", "auto_merge", "auto_resolve",
-                  "reopen_window_minutes", "updated_at"]
+        fields = [
+            "enabled",
+            "window_minutes",
+            "temporal_enabled",
+            "topology_enabled",
+            "labels_enabled",
+            "group_key_enabled",
+            "topology_max_hops",
+            "label_keys",
+            "auto_merge",
+            "auto_resolve",
+            "reopen_window_minutes",
+            "updated_at",
+        ]
         read_only_fields = ["updated_at"]
 
     def validate_window_minutes(self, value):

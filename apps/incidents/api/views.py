@@ -1,4 +1,5 @@
 """Incident API: list/detail/create/edit plus the lifecycle actions, and the correlation settings."""
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -35,8 +36,14 @@ def _call(fn, **kwargs):
         raise Conflict(str(exc)) from exc
 
 
-class IncidentViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                      mixins.UpdateModelMixin, GenericViewSet):
+class IncidentViewSet(
+    OrgScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    GenericViewSet,
+):
     """Incidents. PATCH edits text and post-mortem fields, and accepts `status` / `assignee` too."""
 
     queryset = Incident.objects.select_related("assignee", "commander")
@@ -44,24 +51,41 @@ class IncidentViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
     filterset_class = IncidentFilterSet
     ordering_fields = ["started_at", "number", "severity", "alert_count", "last_alert_at"]
     action_roles = {
-        **READ, "create": OP, "update": OP, "partial_update": OP, "alerts": Role.VIEWER, "comments": Role.VIEWER,
-        "add_alert": OP, "add_alert_plan": OP, "remove_alert": OP, "remove_alert_plan": OP, "merge": OP,
-        "merge_plan": OP, "set_status": OP, "comment": OP, "assign": OP,
+        **READ,
+        "create": OP,
+        "update": OP,
+        "partial_update": OP,
+        "alerts": Role.VIEWER,
+        "comments": Role.VIEWER,
+        "add_alert": OP,
+        "add_alert_plan": OP,
+        "remove_alert": OP,
+        "remove_alert_plan": OP,
+        "merge": OP,
+        "merge_plan": OP,
+        "set_status": OP,
+        "comment": OP,
+        "assign": OP,
     }
 
     def _detail(self, incident, code=status.HTTP_200_OK):
         incident = self.get_queryset().get(pk=incident.pk)
-        return Response(s.IncidentSerializer(incident, context=self.get_serializer_context()).data, status=code)
+        return Response(
+            s.IncidentSerializer(incident, context=self.get_serializer_context()).data, status=code
+        )
 
     def _alert(self, alert_id):
-        return get_object_or_404(Alert.objects.visible_to(self.request.user).for_org(self.organization), pk=alert_id)
+        return get_object_or_404(
+            Alert.objects.visible_to(self.request.user).for_org(self.organization), pk=alert_id
+        )
 
     @extend_schema(request=s.IncidentCreateSerializer, responses=s.IncidentSerializer)
     def create(self, request, *args, **kwargs):
         body = s.IncidentCreateSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        incident = _call(services.incident_create, organization=self.organization, user=request.user,
-                         **body.validated_data)
+        incident = _call(
+            services.incident_create, organization=self.organization, user=request.user, **body.validated_data
+        )
         return self._detail(incident, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentSerializer)
@@ -72,11 +96,19 @@ class IncidentViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
         data = dict(body.validated_data)
         new_status, note = data.pop("status", None), data.pop("note", "")
         if "assignee" in data:
-            _call(services.incident_assign, incident=incident, user=request.user, assignee=data.pop("assignee"))
+            _call(
+                services.incident_assign, incident=incident, user=request.user, assignee=data.pop("assignee")
+            )
         if data:
             _call(services.incident_update, incident=incident, user=request.user, **data)
         if new_status and new_status != incident.status:
-            _call(services.incident_set_status, incident=incident, status=new_status, user=request.user, note=note)
+            _call(
+                services.incident_set_status,
+                incident=incident,
+                status=new_status,
+                user=request.user,
+                note=note,
+            )
         return self._detail(incident)
 
     @extend_schema(responses=s.IncidentAlertSerializer(many=True))
@@ -106,15 +138,22 @@ class IncidentViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
         incident = self.get_object()
         body = s.AlertRefSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        _call(services.incident_remove_alert, incident=incident, user=request.user, alert=body.validated_data["alert"],
-              reason=body.validated_data["reason"])
+        _call(
+            services.incident_remove_alert,
+            incident=incident,
+            user=request.user,
+            alert=body.validated_data["alert"],
+            reason=body.validated_data["reason"],
+        )
         return self._detail(incident)
 
     @extend_schema(request=None, responses=s.IncidentSerializer)
     @action(detail=True, methods=["delete"], url_path=r"alerts/(?P<alert_id>\d+)")
     def remove_alert_plan(self, request, pk=None, alert_id=None):
         incident = self.get_object()
-        _call(services.incident_remove_alert, incident=incident, user=request.user, alert=self._alert(alert_id))
+        _call(
+            services.incident_remove_alert, incident=incident, user=request.user, alert=self._alert(alert_id)
+        )
         return self._detail(incident)
 
     @extend_schema(request=s.MergeSerializer, responses=s.IncidentSerializer)
@@ -156,7 +195,9 @@ class IncidentViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveMode
         incident = self.get_object()
         body = s.CommentBodySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        comment = _call(services.incident_comment, incident=incident, user=request.user, body=body.validated_data["body"])
+        comment = _call(
+            services.incident_comment, incident=incident, user=request.user, body=body.validated_data["body"]
+        )
         return Response(s.IncidentCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.AssignSerializer, responses=s.IncidentSerializer)

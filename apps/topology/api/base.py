@@ -3,6 +3,7 @@
 `OrgScopedMixin` takes its role from `self.action`, which only viewsets set; here each HTTP
 method names its action, so `action_roles` still decides, and a missing role is an error.
 """
+
 from rest_framework.views import APIView
 
 from aiops.api.viewsets import OrgScopedMixin

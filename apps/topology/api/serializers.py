@@ -12,13 +12,29 @@ class ServiceSerializer(OrgOwnedSerializer):
 
     class Meta:
         model = Service
-        fields = ["id", "name", "type", "environment", "namespace", "team", "tier", "description",
-                  "health_check_url", "docs_url", "labels", "discovered_from", "last_seen", "created_at",
-                  "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "type",
+            "environment",
+            "namespace",
+            "team",
+            "tier",
+            "description",
+            "health_check_url",
+            "docs_url",
+            "labels",
+            "discovered_from",
+            "last_seen",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["discovered_from", "last_seen", "created_at", "updated_at"]
 
     def validate_labels(self, value):
-        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
             raise serializers.ValidationError("Labels must be an object of string values.")
         return value
 
@@ -30,7 +46,9 @@ class ServiceSerializer(OrgOwnedSerializer):
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
-            raise serializers.ValidationError({"name": "A service with this name already exists in this environment."})
+            raise serializers.ValidationError(
+                {"name": "A service with this name already exists in this environment."}
+            )
         return attrs
 
 
@@ -42,8 +60,19 @@ class DependencySerializer(OrgOwnedSerializer):
 
     class Meta:
         model = Dependency
-        fields = ["id", "source", "source_name", "target", "target_name", "kind", "criticality", "description",
-                  "discovered_from", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "source",
+            "source_name",
+            "target",
+            "target_name",
+            "kind",
+            "criticality",
+            "description",
+            "discovered_from",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["discovered_from", "created_at", "updated_at"]
 
     def validate(self, attrs):

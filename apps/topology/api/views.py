@@ -1,4 +1,5 @@
 """Topology API: services and dependencies (CRUD), the graph as JSON, import and export of the file."""
+
 from django.http import HttpResponse
 from rest_framework import status
 from rest_framework.response import Response
@@ -15,8 +16,14 @@ from ..models import Dependency, Service
 from .base import OrgScopedAPIView
 from .serializers import DependencySerializer, ServiceSerializer
 
-FORMATS = {"application/json": "json", "application/yaml": "yaml", "application/x-yaml": "yaml",
-           "text/yaml": "yaml", "text/x-yaml": "yaml", "text/plain": None}
+FORMATS = {
+    "application/json": "json",
+    "application/yaml": "yaml",
+    "application/x-yaml": "yaml",
+    "text/yaml": "yaml",
+    "text/x-yaml": "yaml",
+    "text/plain": None,
+}
 
 
 class ServiceViewSet(OrgScopedModelViewSet):
@@ -75,14 +82,17 @@ class ImportView(OrgScopedAPIView):
     def post(self, request):
         raw = request.body
         if len(raw) > conf.import_max_bytes():
-            return Response(error_body("too_large", f"The file exceeds {conf.import_max_bytes()} bytes."),
-                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+            return Response(
+                error_body("too_large", f"The file exceeds {conf.import_max_bytes()} bytes."),
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
         fmt = request.query_params.get("format") or FORMATS.get(request.content_type.split(";")[0].strip())
         flag = lambda name: request.query_params.get(name, "").lower() in ("1", "true", "yes")  # noqa: E731
         try:
             spec = load(raw, fmt)
-            result = services.topology_import(organization=request.organization, spec=spec,
-                                              replace=flag("replace"), dry_run=flag("dry_run"))
+            result = services.topology_import(
+                organization=request.organization, spec=spec, replace=flag("replace"), dry_run=flag("dry_run")
+            )
         except TopologyFileError as exc:
             problems = [p.as_dict() for p in exc.problems]
             message = f"The topology file is invalid ({len(problems)} problem(s)); nothing was changed."

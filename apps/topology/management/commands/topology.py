@@ -1,4 +1,5 @@
 """`manage.py topology import FILE` / `manage.py topology export FILE` ("-" = stdin/stdout)."""
+
 import sys
 from pathlib import Path
 
@@ -16,10 +17,17 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["import", "export"])
         parser.add_argument("file", help="Path of the file, or - for stdin/stdout.")
         parser.add_argument("--org", help="Organisation slug (required when there are several).")
-        parser.add_argument("--format", choices=["yaml", "json"],
-                            help="File format; default: from the extension (export: yaml).")
-        parser.add_argument("--replace", action="store_true", help="Import: delete services/dependencies the file omits.")
-        parser.add_argument("--dry-run", action="store_true", help="Import: validate and report, change nothing.")
+        parser.add_argument(
+            "--format",
+            choices=["yaml", "json"],
+            help="File format; default: from the extension (export: yaml).",
+        )
+        parser.add_argument(
+            "--replace", action="store_true", help="Import: delete services/dependencies the file omits."
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Import: validate and report, change nothing."
+        )
 
     def _organization(self, slug):
         if slug:
@@ -56,11 +64,14 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {exc.strerror}") from exc
         try:
             spec = load(raw, fmt)
-            result = services.topology_import(organization=org, spec=spec, replace=options["replace"],
-                                              dry_run=options["dry_run"])
+            result = services.topology_import(
+                organization=org, spec=spec, replace=options["replace"], dry_run=options["dry_run"]
+            )
         except TopologyFileError as exc:
-            lines = "\n".join(f"  {path}:{p.line or '?'}: {p.path + ': ' if p.path else ''}{p.message}"
-                              for p in exc.problems)
+            lines = "\n".join(
+                f"  {path}:{p.line or '?'}: {p.path + ': ' if p.path else ''}{p.message}"
+                for p in exc.problems
+            )
             raise CommandError(f"{len(exc.problems)} problem(s), nothing was changed:\n{lines}") from exc
         verb = "Would import" if options["dry_run"] else "Imported"
         self.stdout.write(
