@@ -13,11 +13,6 @@ def last_seen_resolution_seconds() -> int:
     return setting("TOPOLOGY_LAST_SEEN_RESOLUTION_SECONDS", 60)
 
 
-def graph_max_nodes() -> int:
-    """The portal graph draws at most this many services (the busiest first)."""
-    return setting("TOPOLOGY_GRAPH_MAX_NODES", 300)
-
-
 def import_max_bytes() -> int:
     """Largest topology file the import endpoint accepts."""
     return setting("TOPOLOGY_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
