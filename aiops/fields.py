@@ -75,7 +75,9 @@ class EncryptedTextField(_EncryptedMixin, models.TextField):
     description = "Text encrypted at rest"
 
     def formfield(self, **kwargs):
-        kwargs.setdefault("widget", SecretInput)
+        # Forced, not defaulted: the admin passes its own textarea for TextFields, which would
+        # render the stored secret into the page.
+        kwargs["widget"] = SecretInput
         kwargs.setdefault("required", False)
         return super().formfield(**kwargs)
 

@@ -260,3 +260,12 @@ def test_api_validation_errors_have_one_shape(org_a, users_a, api_client_for):
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid" and "name" in error["fields"]
+
+
+@pytest.mark.django_db
+def test_admin_never_renders_a_stored_secret(client, org_a, users_a):
+    integration = IntegrationFactory(organization=org_a, auth_type="bearer", auth_secret="hunter2-admin")
+    client.force_login(users_a["owner"])
+    page = client.get(reverse("admin:alerts_integration_change", args=[integration.pk]))
+    assert page.status_code == 200
+    assert "hunter2-admin" not in page.content.decode()
