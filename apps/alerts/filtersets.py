@@ -14,7 +14,7 @@ from django.core.validators import RegexValidator
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Concat
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,6 +39,17 @@ def _scoped(model):
         return model.objects.visible_to(request.user).for_org(request.organization)
 
     return queryset
+
+
+def search_document():
+    """The text `q` searches: name, summary, service, instance and the labels' JSON, space-separated.
+
+    Works on SQLite and PostgreSQL alike. An index meant to serve `q` on PostgreSQL must be built
+    on exactly this expression (`GIN (UPPER(<it>) gin_trgm_ops)`), so it lives in one place.
+    """
+    parts = ["name", "summary", "service", "instance", Cast("labels", TextField())]
+    spaced = [item for part in parts for item in (part, Value(" "))][:-1]
+    return Concat(*spaced, output_field=TextField())
 
 
 class CommaSeparatedCheckboxes(forms.CheckboxSelectMultiple):
@@ -174,21 +185,16 @@ class AlertFilterSet(django_filters.FilterSet):
         return queryset.filter(Exact(KeyTextTransform(key, "labels"), expected))
 
     def filter_q(self, queryset, name, value):
-        """Free text over name, summary, service, instance and label values.
+        """Free text over name, summary, service, instance and labels (one `search_document()`).
 
-        Labels are matched on the JSON document cast to text, which works the same on SQLite and
-        PostgreSQL (it also matches label keys, an acceptable over-match for a search box).
+        One expression rather than five ORed columns, so that PostgreSQL can serve it from a
+        trigram index on `UPPER(search_document())`; it also matches label keys, an acceptable
+        over-match for a search box.
         """
         value = value.strip()
         if not value:
             return queryset
-        return queryset.annotate(_labels_text=Cast("labels", TextField())).filter(
-            Q(name__icontains=value)
-            | Q(summary__icontains=value)
-            | Q(service__icontains=value)
-            | Q(instance__icontains=value)
-            | Q(_labels_text__icontains=value)
-        )
+        return queryset.annotate(_search=search_document()).filter(_search__icontains=value)
 
 
 class IntegrationFilterSet(django_filters.FilterSet):
