@@ -9,10 +9,17 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         from aiops import events
-        from aiops.panels import register_nav_item
+        from aiops.panels import register_nav_item, register_panel
 
-        from . import tasks
+        from . import selectors, tasks
 
         events.subscribe("alert.received", tasks.correlate_alert, queue="default")
         events.subscribe("alert.resolved", tasks.alert_resolved, queue="default")
         register_nav_item(_("Incidents"), "incidents:list", order=20)
+        register_panel(
+            "dashboard",
+            "incidents-active",
+            "incidents/panels/active.html",
+            context=selectors.active_incidents_panel,
+            order=20,
+        )

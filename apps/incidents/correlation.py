@@ -310,10 +310,14 @@ def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
         config = lock_organization(organization_id)
         if not config.enabled:
             return None
-        alert = Alert.objects.filter(organization_id=organization_id, pk=alert_id).first()
+        alert = (
+            Alert.objects.filter(organization_id=organization_id, pk=alert_id)
+            .select_related("incident_link__incident")
+            .first()
+        )
         if alert is None:
             return None
-        existing = IncidentAlert.objects.filter(alert_id=alert.pk).select_related("incident").first()
+        existing = getattr(alert, "incident_link", None)  # one query for the alert and its link
         if existing is not None:
             return Outcome(existing.incident, existing.strategy, existing.reason)
         graph = graph_for(organization_id)

@@ -59,3 +59,13 @@ def incident_graph_svg(incident: Incident):
         root=incident.root_cause_service_id,
         title=f"Incident #{incident.number}: affected services",
     )
+
+
+def active_incidents_panel(request, organization):
+    """Dashboard card: how many incidents are active and the five most recent."""
+    if request is None or organization is None or not request.user.is_authenticated:
+        return None
+    from .choices import ACTIVE_STATUSES
+
+    qs = incident_list(user=request.user, organization=organization).filter(status__in=ACTIVE_STATUSES)
+    return {"active_total": qs.count(), "active_incidents": list(qs.order_by("-started_at")[:5])}

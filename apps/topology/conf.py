@@ -1,4 +1,4 @@
-"""Topology settings (documented in docs/topology.md)."""
+"""Topology settings (documented in docs/incidents.md)."""
 
 from aiops.conf import setting
 

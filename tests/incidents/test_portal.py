@@ -109,3 +109,11 @@ def test_viewer_cannot_act_and_other_org_is_404(incident, users_a, users_b, clie
     )
     incident.refresh_from_db()
     assert incident.status == "open"
+
+
+def test_dashboard_card(incident, users_a, users_b, client):
+    client.force_login(users_a["viewer"])
+    html = client.get(reverse("dashboard")).content.decode()
+    assert 'id="panel-incidents-active"' in html and f"#{incident.number} {incident.title}" in html
+    client.force_login(users_b["viewer"])
+    assert incident.title not in client.get(reverse("dashboard")).content.decode()
