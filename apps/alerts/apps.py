@@ -8,6 +8,15 @@ class AlertsConfig(AppConfig):
     verbose_name = _("Alerts")
 
     def ready(self):
+        from aiops import schedules
+
         from .views import register_portal
 
         register_portal()  # nav link and dashboard panels
+        schedules.register_periodic_task(
+            "alerts: prune raw payloads",
+            "alerts.prune_raw_payloads",
+            every_seconds=3600,
+            queue="default",
+            description="Delete stored webhook bodies older than ALERTS_RAW_PAYLOAD_RETENTION_DAYS.",
+        )
