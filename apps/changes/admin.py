@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -116,6 +117,7 @@ class ChangeEventAdmin(OrgScopedAdmin):
     search_fields = ["service", "version", "description", "author", "=commit_sha", "=external_id"]
     date_hierarchy = "started_at"
     readonly_fields = ["correlation_score", "change_source", "created_by"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fields = [
         "source",
         *CORRECTABLE_FIELDS,

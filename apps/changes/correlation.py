@@ -174,9 +174,16 @@ def _publish_link(row: ChangeCorrelation, actor=None) -> None:
     change, alert = row.change, row.alert
     change.refresh_from_db(fields=["correlation_score"])
     data = {**change_summary(change), "change_status": change.status}
-    data.update(alert_id=alert.pk, team_id=alert.team_id, correlation_id=row.pk, confidence=row.confidence,
-                score=row.confidence, status=row.status, correlation_type=row.correlation_type,
-                time_delta_seconds=row.time_delta_seconds)
+    data.update(
+        alert_id=alert.pk,
+        team_id=alert.team_id,
+        correlation_id=row.pk,
+        confidence=row.confidence,
+        score=row.confidence,
+        status=row.status,
+        correlation_type=row.correlation_type,
+        time_delta_seconds=row.time_delta_seconds,
+    )
     events.publish("change.correlated", org=row.organization_id, subject=alert, actor=actor, **data)
 
 
