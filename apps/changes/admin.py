@@ -133,6 +133,7 @@ class ChangeEventAdmin(OrgScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         data = {k: v for k, v in form.cleaned_data.items() if k in ChangeData.__dataclass_fields__}
+        data["metadata"] = data.get("metadata") or {}
         if change:
             # The form already wrote its values onto `obj`; the service compares against the stored row.
             stored = ChangeEvent.objects.get(pk=obj.pk)
