@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from aiops import events
@@ -40,7 +40,7 @@ from . import conf
 from .choices import ACTIVE_STATUSES, IncidentStatus, Strategy
 from .lifecycle import apply_status
 from .locking import lock_organization
-from .membership import _key, attach, refresh_firing
+from .membership import ALERT_FIELDS, _key, attach, refresh_firing
 from .merging import merge
 from .models import CorrelationConfig, CorrelationKey, Incident, IncidentAlert
 from .summary import incident_summary
@@ -131,6 +131,15 @@ class _Weigher:
                 return "no dependency chain connects their services"
         return None
 
+    def _on_causal_chain(self, member: int, root: int | None) -> bool:
+        """Is `member` the incident's root cause, or failing because of it?
+
+        Only then does "the new alert's service depends on `member`" explain the alert. A shared
+        service that joined as a bystander (a stray alert on the auth service every front end
+        uses) must not pull every front end's failure into its incident.
+        """
+        return root is None or member == root or root in self.graph.upstream(member)
+
     def weigh(self, incident: Incident, matched: set[str]) -> Match | None:
         alert, svc = self.alert, self.alert.service or self.alert.name
         gap = _ago(alert.starts_at - incident.last_alert_at)
@@ -161,12 +170,16 @@ class _Weigher:
                     f"{gap} from its latest alert, within the {self.config.window_minutes} min window.",
                 )
         chains = []
+        root = incident.root_cause_service_id
         for key in matched:
             if key.startswith("node:"):
                 other = int(key[5:])
-                if other in self.related:
-                    hops, direction = self.related[other]
-                    chains.append((hops, direction != "downstream", self.graph.nodes[other].name, direction))
+                if other not in self.related:
+                    continue
+                hops, direction = self.related[other]
+                if direction == "upstream" and not self._on_causal_chain(other, root):
+                    continue  # depending on a bystander of the incident explains nothing
+                chains.append((hops, direction != "downstream", self.graph.nodes[other].name, direction))
         if chains:
             hops, _, name, direction = min(chains)
             if direction == "downstream":
@@ -174,7 +187,6 @@ class _Weigher:
             else:
                 how = f"{svc} depends on {name}"
             via = "directly" if hops == 1 else f"through {hops - 1} intermediate service(s)"
-            root = incident.root_cause_service_id
             return Match(
                 incident,
                 Strategy.TOPOLOGY,
@@ -202,48 +214,64 @@ class _Weigher:
         return None
 
 
-def _candidates(alert: Alert, config: CorrelationConfig) -> list[Incident]:
+def _window(alert: Alert, config: CorrelationConfig, prefix: str = "") -> Q:
+    """Incidents whose event-time window holds the alert: open ones, or resolved ones to re-open."""
     window = timedelta(minutes=config.window_minutes)
-    base = Incident.objects.filter(
-        organization_id=alert.organization_id,
-        merged_into__isnull=True,
-        started_at__lte=alert.starts_at + window,
-        last_alert_at__gte=alert.starts_at - window,
-    ).only(*CANDIDATE_FIELDS)
-    limit = conf.candidate_limit()
-    found = list(base.filter(status__in=ACTIVE_STATUSES).order_by("-last_alert_at")[:limit])
+    state = Q(**{f"{prefix}status__in": ACTIVE_STATUSES})
     if config.reopen_window_minutes:
         since = timezone.now() - timedelta(minutes=config.reopen_window_minutes)
-        found += list(
-            base.filter(status=IncidentStatus.RESOLVED, resolved_at__gte=since).order_by("-resolved_at")[
-                :limit
-            ]
-        )
-    return found
+        state |= Q(**{f"{prefix}status": IncidentStatus.RESOLVED, f"{prefix}resolved_at__gte": since})
+    return state & Q(
+        **{
+            f"{prefix}organization_id": alert.organization_id,
+            f"{prefix}merged_into__isnull": True,
+            f"{prefix}started_at__lte": alert.starts_at + window,
+            f"{prefix}last_alert_at__gte": alert.starts_at - window,
+        }
+    )
+
+
+def _all_candidates(alert: Alert, config: CorrelationConfig) -> list[Incident]:
+    """Every incident in the window (most recent first), read lean: only for the weak strategies."""
+    qs = Incident.objects.filter(_window(alert, config)).only(*CANDIDATE_FIELDS).order_by("-last_alert_at")
+    return list(qs[: conf.candidate_limit()])
+
+
+def _best_first(matches: list[Match], alert: Alert) -> list[Match]:
+    return sorted(
+        matches, key=lambda m: (-m.score, abs((alert.starts_at - m.incident.last_alert_at).total_seconds()))
+    )
 
 
 def decide(alert: Alert, config: CorrelationConfig, graph: TopologyGraph) -> tuple[list[Match], str]:
-    """The matches worth acting on, best first, and a reason when there is none."""
-    candidates = _candidates(alert, config)
+    """The matches worth acting on, best first, and a reason when there is none.
+
+    One indexed query finds the incidents in the window that share a key with the alert (service,
+    instance, labels, topology neighbours, group key). Only when none of them is a strong match are
+    all incidents in the window read, for the contradiction check the weak strategies need; so a
+    storm of related alerts reads one or two incidents per alert, not every open one.
+    """
+    weigher = _Weigher(alert, config, graph)
+    matched: dict[int, set[str]] = defaultdict(set)
+    rows = CorrelationKey.objects.filter(_window(alert, config, "incident__"), key__in=weigher.query_keys())
+    for incident_id, key in rows.values_list("incident_id", "key"):
+        matched[incident_id].add(key)
+    keyed = [i for i, keys in matched.items() if any(not k.startswith("gk:") for k in keys)]
+    if keyed:
+        incidents = Incident.objects.filter(pk__in=keyed).defer("root_cause_evidence")
+        strong = [m for m in (weigher.weigh(i, matched[i.pk]) for i in incidents) if m and m.score > 40]
+        if strong:
+            return _best_first(strong, alert), ""
+    candidates = _all_candidates(alert, config)
     if not candidates:
         return [], (
             f"No open incident has alerts within {config.window_minutes} min of this alert's start "
             f"({alert.starts_at:%Y-%m-%d %H:%M:%S %Z})."
         )
-    weigher = _Weigher(alert, config, graph)
-    matched: dict[int, set[str]] = defaultdict(set)
-    rows = CorrelationKey.objects.filter(
-        incident_id__in=[c.pk for c in candidates], key__in=weigher.query_keys()
-    ).values_list("incident_id", "key")
-    for incident_id, key in rows:
-        matched[incident_id].add(key)
     matches = [m for m in (weigher.weigh(c, matched[c.pk]) for c in candidates) if m is not None]
     strong = [m for m in matches if m.score >= 40]
     if strong:
-        strong.sort(
-            key=lambda m: (-m.score, abs((alert.starts_at - m.incident.last_alert_at).total_seconds()))
-        )
-        return strong, ""
+        return _best_first(strong, alert), ""
     if len(matches) == 1:
         return matches, ""
     if matches:
@@ -312,14 +340,22 @@ def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
             return None
         alert = (
             Alert.objects.filter(organization_id=organization_id, pk=alert_id)
-            .select_related("incident_link__incident")
+            .select_related("incident_link")
+            .only(
+                *ALERT_FIELDS,
+                "organization_id",
+                "incident_link__incident_id",
+                "incident_link__strategy",
+                "incident_link__reason",
+            )
+            .order_by("pk")  # not the model's ordering: SQLite would walk a date index for it
             .first()
         )
         if alert is None:
             return None
         existing = getattr(alert, "incident_link", None)  # one query for the alert and its link
         if existing is not None:
-            return Outcome(existing.incident, existing.strategy, existing.reason)
+            return Outcome(Incident.objects.get(pk=existing.incident_id), existing.strategy, existing.reason)
         graph = graph_for(organization_id)
         matches, why_new = decide(alert, config, graph)
         if not matches:
@@ -354,7 +390,8 @@ def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
                         )
                         merged.append(other.pk)
                 best = next(m for m in matches if m.incident.pk == target.pk)
-        target = Incident.objects.get(pk=target.pk)
+        if target.get_deferred_fields() - {"root_cause_evidence"}:  # read lean for weighing only
+            target = Incident.objects.get(pk=target.pk)
         if target.status == IncidentStatus.RESOLVED:
             apply_status(
                 target,
