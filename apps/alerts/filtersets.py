@@ -90,7 +90,7 @@ class SeverityOrderingFilter(django_filters.OrderingFilter):
 
 
 class AlertFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=AlertStatus.choices, label=_("Status"))
+    status = django_filters.ChoiceFilter(choices=AlertStatus.choices, label=_("Status"), empty_label=_("Any"))
     # distinct=False: no join can duplicate a row, and DISTINCT over a million rows sorts them all.
     severity = django_filters.MultipleChoiceFilter(
         choices=Severity.choices,
@@ -103,8 +103,10 @@ class AlertFilterSet(django_filters.FilterSet):
     name = django_filters.CharFilter(label=_("Alert name"))
     instance = django_filters.CharFilter(label=_("Instance"))
     fingerprint = django_filters.CharFilter(label=_("Fingerprint"))
-    team = django_filters.ModelChoiceFilter(queryset=_scoped(Team), label=_("Team"))
-    integration = django_filters.ModelChoiceFilter(queryset=_scoped(Integration), label=_("Integration"))
+    team = django_filters.ModelChoiceFilter(queryset=_scoped(Team), label=_("Team"), empty_label=_("Any"))
+    integration = django_filters.ModelChoiceFilter(
+        queryset=_scoped(Integration), label=_("Integration"), empty_label=_("Any")
+    )
     acknowledged = django_filters.BooleanFilter(
         field_name="acknowledged_at",
         lookup_expr="isnull",

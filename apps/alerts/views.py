@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -83,12 +84,20 @@ def _can_operate(request) -> bool:
     return access_for(request.user).has_role(request.organization.pk, Role.OPERATOR)
 
 
+def _history(alert) -> list:
+    """The alert's events, with a silence's end parsed so the template can format it."""
+    events = list(selectors.alert_history(alert=alert))
+    for event in events:
+        event.silenced_until = parse_datetime(event.data.get("until") or "") if event.data else None
+    return events
+
+
 def _state_context(request, alert) -> dict:
     members = selectors.organization_members(organization=request.organization)
     return {
         "alert": alert,
         "can_operate": _can_operate(request),
-        "history": selectors.alert_history(alert=alert),
+        "history": _history(alert),
         "silence_form": SilenceForm(prefix="silence"),
         "silence_presets": SILENCE_PRESETS,
         "assign_form": AssignForm(

@@ -342,3 +342,45 @@ def test_boolean_filters_offer_any_yes_no(login, users_a, org_a):
     assert [a.name for a in client.get(LIST, {"acknowledged": "true"}).context["alerts"]] == ["Acked"]
     assert [a.name for a in client.get(LIST, {"acknowledged": "false"}).context["alerts"]] == ["Open"]
     assert len(client.get(LIST, {"acknowledged": ""}).context["alerts"]) == 2
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_htmx_buttons_in_a_real_browser(browser_page, live_server, client, org_a, users_a):
+    """Chromium clicks the buttons: htmx posts with the CSRF header and swaps state and history."""
+    from tests.support.browser import screenshot
+
+    alert = AlertFactory(organization=org_a, name="BrowserAlert")
+    client.force_login(users_a["operator"])
+    browser_page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    browser_page.on("dialog", lambda dialog: dialog.accept())  # the resolve confirmation
+    browser_page.goto(live_server.url + detail(alert))
+
+    browser_page.click("#alert-actions button[value=acknowledge]")
+    browser_page.wait_for_selector("#alert-actions button[value=unacknowledge]")
+    assert "Acknowledged" in browser_page.inner_text("#alert-history")  # swapped out of band
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == users_a["operator"]
+
+    browser_page.fill("input[name=silence-duration]", "2h")
+    browser_page.click("#silence-form button[value=silence]")
+    browser_page.wait_for_selector("#silence-form button[value=unsilence]")
+    assert "Silenced" in browser_page.inner_text("#alert-history")
+
+    browser_page.select_option("#assign-form select", str(users_a["admin"].pk))
+    browser_page.click("#assign-form button[value=assign]")
+    browser_page.wait_for_selector("#alert-assignee:has-text('a-admin')")
+
+    browser_page.click("#alert-actions button[value=resolve]")
+    browser_page.wait_for_selector("#alert-state .badge.resolved")
+    screenshot(browser_page, "alerts-detail-after-actions")
+    browser_page.goto(live_server.url + LIST + "?ordering=-severity")
+    browser_page.wait_for_selector("#alert-table a:has-text('BrowserAlert')")
+    screenshot(browser_page, "alerts-list")
+    alert.refresh_from_db()
+    assert alert.status == "resolved" and alert.assigned_to == users_a["admin"]
+    assert list(
+        AlertEvent.objects.filter(alert=alert).values_list("kind", flat=True).order_by("at", "id")
+    ) == ["acknowledged", "silenced", "assigned", "resolved"]
