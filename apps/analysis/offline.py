@@ -3,13 +3,15 @@
 It reads the alert's name and labels against the knowledge base (`knowledge.py`), then lets the
 assembled context sharpen the answer: a change that landed just before the alert becomes the prime
 suspect, a log pattern is quoted (and checked against what the knowledge entry expects), a past
-fix that worked goes first in the remediation, an incident's more fundamental alert is pointed at,
-and a recurring alert earns a prevention note. Every claim cites the context block it came from,
+fix that worked goes first in the remediation, a suggestion that already failed on similar alerts
+is left out (and said to have failed), an incident's more fundamental alert is pointed at, and a
+recurring alert earns a prevention note. Every claim cites the context block it came from,
 so the same evidence panel works for the offline and the LLM answers.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from . import knowledge, schema
@@ -71,6 +73,7 @@ class Draft:
         self.prevention = [knowledge.render(p, variables) for p in entry.prevention]
         self.confidence = entry.confidence
         self.runbook = entry.runbook
+        self.avoid_runbooks: set[str] = set()  # runbooks that failed on similar alerts
         self.evidence: list[dict] = []
 
     def _step(self, step: dict) -> dict:
@@ -280,12 +283,60 @@ def _apply_past_fixes(draft: Draft, context: AssembledContext) -> None:
         draft.confidence += 0.1
 
 
+_ADVICE_WORD = re.compile(r"[a-z0-9]+")
+_ADVICE_STOP = {"the", "and", "for", "with", "then", "that", "this", "from", "into", "its", "was", "were"}
+
+
+def _advice_words(text: str) -> set[str]:
+    return {w for w in _ADVICE_WORD.findall(str(text).lower()) if len(w) > 2 and w not in _ADVICE_STOP}
+
+
+def _same_advice(step: str, failed: str) -> bool:
+    """A step repeats a failed suggestion: nearly all words of the shorter text are in the other."""
+    a, b = _advice_words(step), _advice_words(failed)
+    common = len(a & b)
+    return bool(a and b) and (a == b or (common >= 2 and common / min(len(a), len(b)) >= 0.8))
+
+
+def _runbook_key(name) -> str:
+    return str(name or "").lower().replace("_", "-").replace(" ", "-")
+
+
+def _apply_failed_fixes(draft: Draft, context: AssembledContext) -> None:
+    """Leave out what already failed on similar alerts (and its runbook), and say that it failed."""
+    failures = [b for b in context.by_kind("failed_fix") if b.facts.get("solution")]
+    failures.sort(key=lambda b: -int(b.facts.get("failure_count") or 0))
+    for block in failures[:3]:
+        facts = block.facts
+        texts = [str(facts["solution"]), *(str(t) for t in facts.get("steps") or [])]
+        kept = [s for s in draft.remediation if not any(_same_advice(s["step"], t) for t in texts)]
+        dropped = len(kept) < len(draft.remediation)
+        draft.remediation = kept or [
+            {"step": "The usual remedies did not help before: check the service's dependencies, "
+                     "recent changes and logs for what differs this time."}
+        ]
+        if facts.get("runbook"):
+            draft.avoid_runbooks.add(_runbook_key(facts["runbook"]))
+        if draft.runbook and _runbook_key(draft.runbook) in draft.avoid_runbooks:
+            draft.runbook, dropped = None, True
+        times = f" {facts['failure_count']} time(s)" if facts.get("failure_count") else ""
+        draft.root_cause.append(
+            f"History: “{facts['solution']}” did not help{times} on similar alerts"
+            + ("; it is left out of the remediation." if dropped else ".")
+        )
+        draft.cite("root_cause", f"Did not help before: {facts['solution']}", block)
+
+
 def _apply_runbooks(draft: Draft, context: AssembledContext) -> None:
-    candidates = [b for b in context.by_kind("runbook") if b.facts.get("name")]
+    candidates = [
+        b
+        for b in context.by_kind("runbook")
+        if b.facts.get("name") and _runbook_key(b.facts["name"]) not in draft.avoid_runbooks
+    ]
     if not candidates:
         return
-    wanted = (draft.runbook or "").lower().replace("_", "-").replace(" ", "-")
-    chosen = next((b for b in candidates if str(b.facts["name"]).lower().replace(" ", "-") == wanted), None)
+    wanted = _runbook_key(draft.runbook)
+    chosen = next((b for b in candidates if _runbook_key(b.facts["name"]) == wanted), None)
     chosen = chosen or (candidates[0] if not draft.runbook else None)
     if chosen is not None:
         draft.runbook = str(chosen.facts["name"])
@@ -357,6 +408,7 @@ def analyse(subject, context: AssembledContext) -> dict:
         _apply_changes(draft, subject, context)
         _apply_history(draft, subject, context)
     _apply_logs(draft, context)
+    _apply_failed_fixes(draft, context)
     _apply_past_fixes(draft, context)
     _apply_runbooks(draft, context)
     _apply_incident(draft, subject, context)
