@@ -53,8 +53,9 @@ def bar_chart(
             )
         )
     return format_html(
-        '<svg class="{cls}" role="img" aria-label="{title}" viewBox="0 0 {w} {h}" width="{w}" '
-        'height="{h}" xmlns="http://www.w3.org/2000/svg">{bars}</svg>',
+        # Scales down to the card's width (no fixed height: the viewBox keeps the proportions).
+        '<svg class="{cls}" role="img" aria-label="{title}" viewBox="0 0 {w} {h}" width="100%" '
+        'style="max-width:{w}px" xmlns="http://www.w3.org/2000/svg">{bars}</svg>',
         cls=css_class,
         title=title,
         w=width,
@@ -102,8 +103,8 @@ def window_strip(*, alert, rows, window_seconds: int, width: int = 640) -> str:
     )
     alert_x = x(alert.starts_at)
     return format_html(
-        '<svg class="change-window" role="img" aria-label="{label}" viewBox="0 0 {w} {h}" width="{w}" '
-        'height="{h}" xmlns="http://www.w3.org/2000/svg">'
+        '<svg class="change-window" role="img" aria-label="{label}" viewBox="0 0 {w} {h}" width="100%" '
+        'style="max-width:{w}px" xmlns="http://www.w3.org/2000/svg">'
         '<line x1="{l}" y1="{ay}" x2="{r}" y2="{ay}" stroke="#555"></line>{ticks}'
         '<line x1="{ax}" y1="6" x2="{ax}" y2="{ay}" stroke="#c0392b" stroke-width="2"></line>{dots}</svg>',
         label=_("Changes in the window before the alert"),

@@ -122,12 +122,13 @@ def incident_links(*, incident, user=None, organization=None) -> list[dict]:
     )
 
 
-def risky_changes(*, organization, since=None, limit: int = 10):
-    """Changes most strongly linked to alerts (the brief's "risky changes"), confirmed ones first."""
+def risky_changes(*, organization, since=None, until=None, limit: int = 10):
+    """Changes most strongly linked to alerts (the brief's "risky changes") in [since, until)."""
     since = since or timezone.now() - timedelta(days=conf.dashboard_days())
+    until = until or timezone.now()
     return (
         ChangeEvent.objects.for_org(organization)
-        .filter(started_at__gte=since, correlation_score__isnull=False)
+        .filter(started_at__gte=since, started_at__lt=until, correlation_score__isnull=False)
         .order_by("-correlation_score", "-started_at")[:limit]
     )
 

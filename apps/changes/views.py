@@ -68,16 +68,22 @@ class ChangeDashboardView(OrgScopedViewMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        before = timezone.now()
-        after = before - timedelta(days=conf.dashboard_days())
+        # The period follows the filter's after/before; without them, the last CHANGES_DASHBOARD_DAYS.
+        valid = self.filterset.is_bound and self.filterset.is_valid()
+        chosen = self.filterset.form.cleaned_data if valid else {}
+        before = chosen.get("before") or timezone.now()
+        after = chosen.get("after") or before - timedelta(days=conf.dashboard_days())
         summary = stats.change_stats(queryset=self.filterset.qs, after=after, before=before)
         context.update(
             {
                 "filter": self.filterset,
                 "summary": summary,
-                "days": conf.dashboard_days(),
+                "period_after": after,
+                "period_before": before,
                 **_charts(summary),
-                "risky": selectors.risky_changes(organization=self.request.organization, since=after),
+                "risky": selectors.risky_changes(
+                    organization=self.request.organization, since=after, until=before
+                ),
                 "can_create": self.has_role(Role.OPERATOR),
             }
         )

@@ -42,3 +42,7 @@ def test_confirm_the_related_deploy_from_the_alert_page(
     page.wait_for_selector("#related-changes tr[data-status=confirmed]")
     assert ChangeCorrelation.objects.get().status == "confirmed"
     screenshot(page, "changes-alert-panel-confirmed")
+    page.goto(f"{live_server.url}/changes/?after=2024-12-01T00:00:00Z")
+    page.wait_for_selector("#changes-frequency svg")
+    assert page.locator("#risky-changes tbody tr").count() == 1
+    screenshot(page, "changes-dashboard")
