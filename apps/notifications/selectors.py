@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from apps.alerts.models import Alert
@@ -12,6 +13,7 @@ from .choices import DeliveryKind, DeliveryStatus, EscalationStatus
 from .matching import Facts, rule_matches, snooze_matches
 from .models import (
     Escalation,
+    EscalationPolicy,
     NotificationChannel,
     NotificationDelivery,
     NotificationRule,
@@ -19,6 +21,53 @@ from .models import (
     Snooze,
     SubjectAlert,
 )
+
+_rules_cache: dict[int, tuple[tuple, list]] = {}
+_VERSIONED = (NotificationRule, NotificationChannel, EscalationPolicy)
+
+
+def _config_version(organization_id: int) -> tuple:
+    """Count and latest change of rules, channels and policies, in one round trip.
+
+    Counts catch deletions (a deleted channel or policy must never be written as a foreign key).
+    """
+    parts, params = [], []
+    for model in _VERSIONED:
+        table = connection.ops.quote_name(model._meta.db_table)
+        parts += [f"(SELECT COUNT(*) FROM {table} WHERE organization_id = %s)",
+                  f"(SELECT MAX(updated_at) FROM {table} WHERE organization_id = %s)"]
+        params += [organization_id, organization_id]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return tuple(cursor.fetchone())
+
+
+def _enabled_rules(organization_id: int) -> list[NotificationRule]:
+    """The organisation's enabled rules with their enabled channels, cached per process.
+
+    A storm evaluates the same few rules thousands of times; one cheap aggregate tells whether any
+    rule or channel changed since (saving a rule bumps its `updated_at`, also when only its channels
+    or teams change through the services or the admin), otherwise the cached objects are reused.
+    """
+    rules = NotificationRule.objects.filter(organization_id=organization_id)
+    version = _config_version(organization_id)
+    cached = _rules_cache.get(organization_id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    loaded = list(
+        rules.filter(enabled=True)
+        .select_related("escalation_policy")
+        .prefetch_related(
+            "teams",
+            Prefetch("channels", queryset=NotificationChannel.objects.filter(enabled=True),
+                     to_attr="enabled_channels"),
+        )
+        .order_by("priority", "id")
+    )
+    for rule in loaded:
+        rule.team_ids = {t.pk for t in rule.teams.all()}
+    _rules_cache[organization_id] = (version, loaded)
+    return loaded
 
 
 def rules_matching(*, organization_id: int, facts: Facts, now: datetime) -> list[NotificationRule]:
@@ -29,22 +78,9 @@ def rules_matching(*, organization_id: int, facts: Facts, now: datetime) -> list
     """
     if facts.trigger is None:
         return []
-    rules = (
-        NotificationRule.objects.filter(organization_id=organization_id, enabled=True)
-        .select_related("escalation_policy")
-        .prefetch_related(
-            "teams",
-            Prefetch(
-                "channels",
-                queryset=NotificationChannel.objects.filter(enabled=True),
-                to_attr="enabled_channels",
-            ),
-        )
-        .order_by("priority", "id")
-    )
     matched = []
-    for rule in rules:
-        if rule_matches(rule, facts, now=now, team_ids={t.pk for t in rule.teams.all()}):
+    for rule in _enabled_rules(organization_id):
+        if rule_matches(rule, facts, now=now, team_ids=rule.team_ids):
             matched.append(rule)
             if rule.stop_after_match:
                 break

@@ -143,3 +143,69 @@ def fire_timers(django_capture_on_commit_callbacks):
             return services.timers_fire_due(now=now)
 
     return run
+
+
+# Short timings for worker processes, so lease expiry and re-scans happen within a test.
+FAST_WORKER_ENV = {
+    "NOTIFICATIONS_LEASE_SECONDS": "4",
+    "NOTIFICATIONS_OUTBOX_GRACE_SECONDS": "1",
+    "NOTIFICATIONS_RETRY_BASE_SECONDS": "1",
+}
+
+
+def kill_worker(worker) -> None:
+    """SIGKILL a worker and its pool processes (found by parent pid: only what this test started)."""
+    import contextlib
+    import os
+    import signal
+    from pathlib import Path
+
+    pid = worker.proc.pid
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+    worker.stop(kill=True)
+
+
+@pytest.fixture
+def notify_workers(transactional_db, tmp_path):
+    """`notify_workers(beat=False, **env)` starts a real Celery worker (and beat) on the test database.
+
+    The test process publishes through the broker meanwhile; every worker is killed at teardown.
+    """
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    from aiops import schedules
+    from config.celery import app
+    from tests.support.worker import _purge_broker, start_worker
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    _purge_broker(app)
+    started = []
+
+    def start(*, beat: bool = False, **env):
+        if beat:
+            schedules.ensure_periodic_tasks()
+            every_second, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)
+            beat_tasks = ["notifications.fire_timers", "notifications.rescan_outbox"]
+            PeriodicTask.objects.filter(task__in=beat_tasks).update(interval=every_second)
+        folder = tmp_path / f"worker-{len(started)}"
+        folder.mkdir()
+        worker = start_worker(folder, beat=beat, extra_env={**FAST_WORKER_ENV, **env})
+        started.append(worker)
+        return worker
+
+    start.purge = lambda: _purge_broker(app)
+    yield start
+    for worker in started:
+        kill_worker(worker)
+    app.conf.task_always_eager = previous

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 
 from apps.alerts.choices import AlertStatus
 from apps.alerts.models import Alert
@@ -36,6 +37,7 @@ class Decision:
     alert: Alert | None = None
     previous_state: str = "open"
     snoozes: list[Snooze] = field(default_factory=list)
+    subject_is_new: bool = False  # created by this event: it has no conversations yet
 
     def queue(self, kind: str, *, channel, subject: NotificationSubject | None = None, rule=None, thread=None,
               **extra):
@@ -60,20 +62,21 @@ def _clean(data: dict) -> dict:
 
 def subject_upsert(
     *, organization_id: int, facts: Facts, event: EventRef, alert: Alert | None, merge: bool
-) -> tuple[NotificationSubject, str]:
-    """Find or create the subject, lock it, fold the event's facts into it; returns the old state."""
-    subject, _ = NotificationSubject.objects.get_or_create(
-        organization_id=organization_id,
-        key=facts.subject_key,
-        defaults={
-            "kind": facts.subject_kind,
-            "alert": alert,
-            "title": facts.title[:500],
-            "incident_id": facts.incident_id if facts.subject_kind == "incident" else None,
-            "team_id": facts.team_id if facts.subject_kind in ("alert", "incident") else None,
-        },
-    )
-    subject = NotificationSubject.objects.select_for_update().get(pk=subject.pk)
+) -> tuple[NotificationSubject, str, bool]:
+    """Find (locked) or create the subject and fold the event's facts into it.
+
+    Returns the subject, its state before this event, and whether it was created now.
+    """
+    locked = NotificationSubject.objects.select_for_update()
+    subject = locked.filter(organization_id=organization_id, key=facts.subject_key).first()
+    created = subject is None
+    if created:
+        subject = NotificationSubject(
+            organization_id=organization_id, key=facts.subject_key, kind=facts.subject_kind, alert=alert,
+            title=facts.title[:500],
+            incident_id=facts.incident_id if facts.subject_kind == "incident" else None,
+            team_id=facts.team_id if facts.subject_kind in ("alert", "incident") else None,
+        )
     previous = subject.state
     if merge:
         subject.context = {**subject.context, **_clean(event.data)}
@@ -85,8 +88,16 @@ def subject_upsert(
     elif subject.kind == "incident" and merge and event.name != "incident.alert_added":
         _state_from_incident(subject, event)
     subject.context["state"] = subject.state
-    subject.save()
-    return subject, previous
+    if not created:
+        subject.save()
+        return subject, previous, False
+    try:
+        with transaction.atomic():
+            subject.save(force_insert=True)
+    except IntegrityError:  # created concurrently by another event of the same subject: merge into that one
+        return subject_upsert(organization_id=organization_id, facts=facts, event=event, alert=alert,
+                              merge=merge)
+    return subject, previous, True
 
 
 def _state_from_alert(subject: NotificationSubject, alert: Alert) -> None:
@@ -178,8 +189,10 @@ def notify_new(d: Decision, rule, subject: NotificationSubject, *, pattern_key: 
             return 0
     queued = 0
     for channel in channels:
-        thread = thread_for(subject=subject, rule=rule, channel=channel)
-        dedup = f"new:{subject.pk}:{rule.pk}:{channel.pk}" if kind == DeliveryKind.NEW else None
+        # A subject created by this very event has no conversation yet: no look-up, no duplicate guard.
+        fresh = d.subject_is_new and subject.pk == d.subject.pk
+        thread = thread_for(subject=subject, rule=rule, channel=channel, new=fresh)
+        dedup = f"new:{subject.pk}:{rule.pk}:{channel.pk}" if kind == DeliveryKind.NEW and not fresh else None
         if d.queue(kind, channel=channel, subject=subject, rule=rule, thread=thread, pattern_key=pattern_key,
                    data=data, dedup_key=dedup):
             queued += 1

@@ -94,6 +94,7 @@ def _waiting_for(delivery: NotificationDelivery) -> NotificationDelivery | None:
         NotificationDelivery.objects.filter(
             thread_id=delivery.thread_id, status=DeliveryStatus.PENDING, pk__lt=delivery.pk
         )
+        .only("pk", "next_attempt_at")
         .order_by("pk")
         .first()
     )
@@ -130,12 +131,11 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
     duration = round((time.monotonic() - started) * 1000)
     with transaction.atomic():
         if result.ref and delivery.thread_id:
-            thread = NotificationThread.objects.select_for_update().get(pk=delivery.thread_id)
-            if delivery.kind in OVERWRITE_REF:
-                thread.provider_ref = {**thread.provider_ref, **result.ref}
-            else:
-                thread.provider_ref = {**result.ref, **thread.provider_ref}
-            thread.save(update_fields=["provider_ref", "updated_at"])
+            # Sends of one conversation are serialised (see _waiting_for), so no lock is needed here.
+            known = delivery.thread.provider_ref
+            merged = {**known, **result.ref} if delivery.kind in OVERWRITE_REF else {**result.ref, **known}
+            if merged != known:
+                NotificationThread.objects.filter(pk=delivery.thread_id).update(provider_ref=merged)
         return _finish(delivery, now, DeliveryStatus.SENT, response=result.response, duration=duration)
 
 

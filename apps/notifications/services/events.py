@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -53,15 +53,24 @@ def event_process(*, event: dict, now: datetime | None = None) -> bool:
         return False
     now = now or timezone.now()
     with transaction.atomic():
-        _, created = ProcessedEvent.objects.get_or_create(
-            event_id=str(event["id"]), defaults={"name": event["name"], "processed_at": now}
-        )
-        if not created:
+        if not _mark_processed(event, now):
             return False
         decision = _decision(event, now)
         if decision is not None:
             HANDLERS[event["name"]](decision)
     return True
+
+
+def _mark_processed(event: dict, now: datetime) -> bool:
+    """Insert the event's marker unless it exists (one statement, no savepoint); False if it did."""
+    table = connection.ops.quote_name(ProcessedEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (event_id, name, processed_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (event_id) DO NOTHING",
+            [str(event["id"])[:64], event["name"][:60], now],
+        )
+        return cursor.rowcount == 1
 
 
 def _decision(event: dict, now: datetime) -> Decision | None:
@@ -79,7 +88,7 @@ def _decision(event: dict, now: datetime) -> Decision | None:
             return None  # deleted meanwhile, or another organisation's id: nothing to tell anyone
     family = event["name"].split(".", 1)[0]
     merge = family != "analysis"
-    subject, previous = subject_upsert(
+    subject, previous, is_new = subject_upsert(
         organization_id=org_id, facts=facts, event=ref, alert=alert, merge=merge
     )
     if alert is None and subject.kind == "alert" and subject.alert_id:
@@ -95,6 +104,7 @@ def _decision(event: dict, now: datetime) -> Decision | None:
         alert=alert,
         previous_state=previous,
         snoozes=snoozes,
+        subject_is_new=is_new,
     )
 
 
@@ -103,11 +113,14 @@ def _rules(d: Decision):
 
 
 def on_alert_received(d: Decision) -> None:
-    incidents = incident_subjects_of(d.alert.pk)
+    rules = _rules(d)
+    # The common storm case (a new alert, per-alert rules) needs no look-up of conversations.
+    need_incidents = not d.subject_is_new or any(r.grouping == Grouping.PER_INCIDENT for r in rules)
+    incidents = incident_subjects_of(d.alert.pk) if need_incidents else []
     if not d.event.data.get("is_new", True):
         threads_notify(subjects=[d.subject, *incidents], kind=DeliveryKind.UPDATE, event=d.event, now=d.now)
-    for rule in _rules(d):
-        if (
+    for rule in rules:
+        if not d.subject_is_new and (
             announced(rule, [d.subject, *incidents])
             or NotificationTimer.objects.filter(
                 key=f"group:{rule.pk}:{d.subject.pk}", fired_at__isnull=True

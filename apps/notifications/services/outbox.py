@@ -133,7 +133,11 @@ def queue_delivery(
     return delivery
 
 
-def thread_for(*, subject: NotificationSubject, rule, channel: NotificationChannel) -> NotificationThread:
+def thread_for(*, subject: NotificationSubject, rule, channel: NotificationChannel,
+               new: bool = False) -> NotificationThread:
+    if new:
+        return NotificationThread.objects.create(subject=subject, rule=rule, channel=channel,
+                                                 organization_id=subject.organization_id)
     thread, _ = NotificationThread.objects.get_or_create(
         subject=subject, rule=rule, channel=channel, defaults={"organization_id": subject.organization_id}
     )
