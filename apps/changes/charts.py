@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 
 from .summary import human_delta
 
-LABEL_W, VALUE_W, BAR_H, GAP = 170, 70, 16, 6
+LABEL_W, VALUE_W, BAR_H, GAP = 150, 100, 16, 6
 
 
 def bar_chart(
     rows: list[tuple[str, float, str]],
     *,
-    width: int = 520,
+    width: int = 480,
     css_class: str = "bars",
     max_value: float | None = None,
     title: str = "",
