@@ -26,8 +26,12 @@ def register_periodic_task(name: str, task: str, *, every_seconds: int, queue: s
 
 def ensure_periodic_tasks(**kwargs) -> None:
     """post_migrate handler: create missing PeriodicTask rows; never overwrite an operator's edits."""
+    from django.db import connections
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+    connection = connections[kwargs.get("using") or "default"]
+    if PeriodicTask._meta.db_table not in connection.introspection.table_names():
+        return  # a partial migrate that has not reached django_celery_beat yet
     for schedule in _schedules.values():
         if PeriodicTask.objects.filter(name=schedule.name).exists():
             continue

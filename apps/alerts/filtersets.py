@@ -12,16 +12,16 @@ import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, TextField, Value, When
+from django.db.models import Q
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Concat
 from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.tenancy.models import Team
 
-from .choices import SEVERITY_RANK, ActionSource, AlertEventKind, AlertStatus, IntegrationKind, Severity
+from .choices import ActionSource, AlertEventKind, AlertStatus, IntegrationKind, Severity
+from .expressions import search_document, severity_rank
 from .models import Alert, AlertEvent, Integration
 
 # Prometheus label names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels
@@ -39,17 +39,6 @@ def _scoped(model):
         return model.objects.visible_to(request.user).for_org(request.organization)
 
     return queryset
-
-
-def search_document():
-    """The text `q` searches: name, summary, service, instance and the labels' JSON, space-separated.
-
-    Works on SQLite and PostgreSQL alike. An index meant to serve `q` on PostgreSQL must be built
-    on exactly this expression (`GIN (UPPER(<it>) gin_trgm_ops)`), so it lives in one place.
-    """
-    parts = ["name", "summary", "service", "instance", Cast("labels", TextField())]
-    spaced = [item for part in parts for item in (part, Value(" "))][:-1]
-    return Concat(*spaced, output_field=TextField())
 
 
 class CommaSeparatedCheckboxes(forms.CheckboxSelectMultiple):
@@ -71,11 +60,7 @@ class SeverityOrderingFilter(django_filters.OrderingFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        rank = Case(
-            *[When(severity=sev, then=Value(r)) for sev, r in SEVERITY_RANK.items()],
-            default=Value(0),
-            output_field=IntegerField(),
-        )
+        rank = severity_rank()
         terms = []
         for param in value:
             descending = param.startswith("-")

@@ -11,6 +11,7 @@ from aiops.fields import EncryptedTextField
 from aiops.models import CreatedByMixin, OrgOwnedModel, TeamOwnedModel
 
 from .choices import ActionSource, AlertEventKind, AlertStatus, AuthType, IntegrationKind, Severity
+from .expressions import severity_rank
 
 DEFAULT_SEVERITY_MAP = {
     "critical": "critical", "crit": "critical", "page": "critical", "error": "critical", "high": "critical",
@@ -110,6 +111,9 @@ class Alert(TeamOwnedModel):
             models.Index(fields=["organization", "service", "-starts_at"], name="alert_org_service"),
             models.Index(fields=["organization", "name"], name="alert_org_name"),
             models.Index(fields=["integration", "fingerprint", "-starts_at"], name="alert_fingerprint"),
+            # Sorting the list by severity (see expressions.severity_rank).
+            models.Index(models.F("organization"), severity_rank().desc(), models.F("starts_at").desc(),
+                         name="alert_org_severity_rank"),
         ]
 
     def __str__(self):

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,9 +8,10 @@ class RunbooksConfig(AppConfig):
     verbose_name = _("Runbooks")
 
     def ready(self):
-        from aiops import events, panels
+        from aiops import events, panels, schedules
 
         from . import portal_panels, tasks
+        from .conf import timer_interval
 
         events.subscribe("alert.received", tasks.on_alert_received, queue="default")
         panels.register_panel(
@@ -29,19 +29,7 @@ class RunbooksConfig(AppConfig):
             order=60,
         )
         panels.register_nav_item(_("Runbooks"), "runbooks:list", order=60)
-        post_migrate.connect(register_beat_task, sender=self)
-
-
-def register_beat_task(sender, **kwargs):
-    """Create (or re-time) the periodic timer task; idempotent, so every migrate may run it."""
-    from django_celery_beat.models import IntervalSchedule, PeriodicTask
-
-    from .conf import timer_interval
-
-    schedule, _ = IntervalSchedule.objects.get_or_create(
-        every=timer_interval(), period=IntervalSchedule.SECONDS
-    )
-    PeriodicTask.objects.update_or_create(
-        name="runbooks: approval timeouts and delayed triggers",
-        defaults={"task": "runbooks.timers", "interval": schedule, "queue": "default", "enabled": True},
-    )
+        schedules.register_periodic_task(
+            "runbooks: approval timeouts and delayed triggers", "runbooks.timers",
+            every_seconds=timer_interval(), queue="default",
+        )
