@@ -8,8 +8,9 @@ class AlertsConfig(AppConfig):
     verbose_name = _("Alerts")
 
     def ready(self):
-        from aiops import schedules
+        from aiops import demo, schedules
 
+        from . import demo as alerts_demo
         from .views import register_portal
 
         register_portal()  # nav link and dashboard panels
@@ -20,3 +21,4 @@ class AlertsConfig(AppConfig):
             queue="default",
             description="Delete stored webhook bodies older than ALERTS_RAW_PAYLOAD_RETENTION_DAYS.",
         )
+        demo.register_seeder("alerts", alerts_demo.seed, order=50)

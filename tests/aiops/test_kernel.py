@@ -276,3 +276,17 @@ def test_admin_never_renders_a_stored_secret(rf, org_a, users_a):
     for model_admin in (admin.ModelAdmin(Integration, admin.site), OrgScopedAdmin(Integration, admin.site)):
         form = model_admin.get_form(request, integration)(instance=integration)
         assert "hunter2-admin" not in str(form["auth_secret"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_is_idempotent_and_seeds_every_app():
+    from django.core.management import call_command
+
+    from apps.alerts.models import Alert
+    from apps.tenancy.models import Membership, Organization
+
+    call_command("seed_demo", password="demo-pass-1")
+    counts = (Organization.objects.count(), Membership.objects.count(), Alert.objects.count())
+    assert counts[0] == 2 and counts[2] == 14
+    call_command("seed_demo", password="demo-pass-1")
+    assert (Organization.objects.count(), Membership.objects.count(), Alert.objects.count()) == counts
