@@ -101,11 +101,7 @@ class _Weigher:
         self.gk_key = _key(f"gk:{alert.group_key}") if alert.group_key else None
         labels = alert.labels if isinstance(alert.labels, dict) else {}
         self.label_keys = (
-            [
-                _key(f"lbl:{k}={labels[k]}")
-                for k in (config.label_keys or [])
-                if labels.get(k) not in (None, "")
-            ]
+            [_key(f"lbl:{k}={labels[k]}") for k in (config.label_keys or []) if labels.get(k) not in (None, "")]
             if config.labels_enabled
             else []
         )
@@ -182,10 +178,7 @@ class _Weigher:
                 chains.append((hops, direction != "downstream", self.graph.nodes[other].name, direction))
         if chains:
             hops, _, name, direction = min(chains)
-            if direction == "downstream":
-                how = f"{svc} is a dependency of {name}"
-            else:
-                how = f"{svc} depends on {name}"
+            how = f"{svc} is a dependency of {name}" if direction == "downstream" else f"{svc} depends on {name}"
             via = "directly" if hops == 1 else f"through {hops - 1} intermediate service(s)"
             return Match(
                 incident,
@@ -238,9 +231,7 @@ def _all_candidates(alert: Alert, config: CorrelationConfig) -> list[Incident]:
 
 
 def _best_first(matches: list[Match], alert: Alert) -> list[Match]:
-    return sorted(
-        matches, key=lambda m: (-m.score, abs((alert.starts_at - m.incident.last_alert_at).total_seconds()))
-    )
+    return sorted(matches, key=lambda m: (-m.score, abs((alert.starts_at - m.incident.last_alert_at).total_seconds())))
 
 
 def decide(alert: Alert, config: CorrelationConfig, graph: TopologyGraph) -> tuple[list[Match], str]:
@@ -253,10 +244,13 @@ def decide(alert: Alert, config: CorrelationConfig, graph: TopologyGraph) -> tup
     """
     weigher = _Weigher(alert, config, graph)
     matched: dict[int, set[str]] = defaultdict(set)
-    rows = CorrelationKey.objects.filter(_window(alert, config, "incident__"), key__in=weigher.query_keys())
+    # The group key is left out here: Alertmanager groups by alert name, so it is shared by many
+    # unrelated incidents, and it only matters when nothing stronger matches (below).
+    keys = weigher.query_keys() - {weigher.gk_key}
+    rows = CorrelationKey.objects.filter(_window(alert, config, "incident__"), key__in=keys)
     for incident_id, key in rows.values_list("incident_id", "key"):
         matched[incident_id].add(key)
-    keyed = [i for i, keys in matched.items() if any(not k.startswith("gk:") for k in keys)]
+    keyed = list(matched)
     if keyed:
         incidents = Incident.objects.filter(pk__in=keyed).defer("root_cause_evidence")
         strong = [m for m in (weigher.weigh(i, matched[i.pk]) for i in incidents) if m and m.score > 40]
@@ -268,6 +262,10 @@ def decide(alert: Alert, config: CorrelationConfig, graph: TopologyGraph) -> tup
             f"No open incident has alerts within {config.window_minutes} min of this alert's start "
             f"({alert.starts_at:%Y-%m-%d %H:%M:%S %Z})."
         )
+    if weigher.gk_key:
+        shared = CorrelationKey.objects.filter(incident_id__in=[c.pk for c in candidates], key=weigher.gk_key)
+        for incident_id in shared.values_list("incident_id", flat=True):
+            matched[incident_id].add(weigher.gk_key)
     matches = [m for m in (weigher.weigh(c, matched[c.pk]) for c in candidates) if m is not None]
     strong = [m for m in matches if m.score >= 40]
     if strong:
@@ -286,9 +284,7 @@ def decide(alert: Alert, config: CorrelationConfig, graph: TopologyGraph) -> tup
 
 
 def _open_incident(alert: Alert, config: CorrelationConfig, graph: TopologyGraph, reason: str) -> Incident:
-    number = (
-        Incident.objects.filter(organization_id=alert.organization_id).aggregate(n=Max("number"))["n"] or 0
-    ) + 1
+    number = (Incident.objects.filter(organization_id=alert.organization_id).aggregate(n=Max("number"))["n"] or 0) + 1
     incident = Incident.objects.create(
         organization_id=alert.organization_id,
         number=number,
@@ -362,9 +358,7 @@ def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
             if alert.status == AlertStatus.RESOLVED:
                 logger.info("resolved alert opens no incident", extra={"alert_id": alert.pk})
                 return Outcome(None, "", "The alert was already resolved and matched no open incident.")
-            return Outcome(
-                _open_incident(alert, config, graph, why_new), Strategy.OPENED, why_new, created=True
-            )
+            return Outcome(_open_incident(alert, config, graph, why_new), Strategy.OPENED, why_new, created=True)
         best = matches[0]
         target = best.incident
         merged: list[int] = []
@@ -372,9 +366,7 @@ def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
             causes = [
                 m.incident
                 for m in matches
-                if m.cause_of
-                and m.strategy == Strategy.TOPOLOGY
-                and m.incident.status != IncidentStatus.RESOLVED
+                if m.cause_of and m.strategy == Strategy.TOPOLOGY and m.incident.status != IncidentStatus.RESOLVED
             ]
             if len(causes) > 1 and all(_mergeable(i) for i in causes):
                 target = min(causes, key=lambda i: (i.started_at, i.number))
@@ -396,8 +388,7 @@ def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
             apply_status(
                 target,
                 IncidentStatus.OPEN,
-                reason=f"re-opened: a related alert fired within "
-                f"{config.reopen_window_minutes} min of resolution",
+                reason=f"re-opened: a related alert fired within {config.reopen_window_minutes} min of resolution",
             )
         attach(
             target,

@@ -22,21 +22,13 @@ class IncidentFilterSet(django_filters.FilterSet):
         fields = ["number", "status", "severity", "team", "assignee", "commander", "correlation_strategy"]
 
     def search(self, queryset, name, value):
-        query = (
-            Q(title__icontains=value)
-            | Q(summary__icontains=value)
-            | Q(root_cause_service_name__icontains=value)
-        )
+        query = Q(title__icontains=value) | Q(summary__icontains=value) | Q(root_cause_service_name__icontains=value)
         if value.lstrip("#").isdigit():
             query |= Q(number=int(value.lstrip("#")))
         return queryset.filter(query)
 
     def only_active(self, queryset, name, value):
-        return (
-            queryset.filter(status__in=ACTIVE_STATUSES)
-            if value
-            else queryset.filter(status=IncidentStatus.RESOLVED)
-        )
+        return queryset.filter(status__in=ACTIVE_STATUSES) if value else queryset.filter(status=IncidentStatus.RESOLVED)
 
     def has_service(self, queryset, name, value):
         # A JSON list: match the quoted name so "api" does not match "api-gateway".

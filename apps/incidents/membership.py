@@ -99,9 +99,7 @@ def auto_title(incident: Incident) -> str:
     stats = incident.service_stats.get(incident.root_cause_service_name) or {}
     headline = stats.get("first_title") or incident.title
     service = incident.root_cause_service_name
-    title = (
-        f"{service}: {headline}" if service and not headline.lower().startswith(service.lower()) else headline
-    )
+    title = f"{service}: {headline}" if service and not headline.lower().startswith(service.lower()) else headline
     return title[:300]
 
 
@@ -124,9 +122,7 @@ def apply_root_cause(incident: Incident, graph: TopologyGraph) -> bool:
 
 def _sync_root_flags(incident: Incident) -> None:
     links = IncidentAlert.objects.filter(incident=incident)
-    links.filter(is_root_cause=True).exclude(alert_id=incident.root_cause_alert_id).update(
-        is_root_cause=False
-    )
+    links.filter(is_root_cause=True).exclude(alert_id=incident.root_cause_alert_id).update(is_root_cause=False)
     if incident.root_cause_alert_id:
         links.filter(alert_id=incident.root_cause_alert_id).update(is_root_cause=True)
 
@@ -252,9 +248,7 @@ def attach(
 def recompute(incident: Incident, *, graph: TopologyGraph, label_keys, actor=None) -> None:
     """Rebuild counters, stats, keys and root cause from the links (after removal, merge, resolve)."""
     links = list(IncidentAlert.objects.filter(incident=incident).values("alert_id", "strategy"))
-    alerts = {
-        a.pk: a for a in Alert.objects.filter(pk__in=[lk["alert_id"] for lk in links]).only(*ALERT_FIELDS)
-    }
+    alerts = {a.pk: a for a in Alert.objects.filter(pk__in=[lk["alert_id"] for lk in links]).only(*ALERT_FIELDS)}
     stats: dict = {}
     keys: set[str] = set()
     counts: dict[str, int] = {}
@@ -283,10 +277,7 @@ def recompute(incident: Incident, *, graph: TopologyGraph, label_keys, actor=Non
     incident.correlation_strategy = _dominant(counts)
     CorrelationKey.objects.filter(incident=incident).delete()
     CorrelationKey.objects.bulk_create(
-        [
-            CorrelationKey(organization_id=incident.organization_id, incident=incident, key=k)
-            for k in sorted(keys)
-        ],
+        [CorrelationKey(organization_id=incident.organization_id, incident=incident, key=k) for k in sorted(keys)],
         ignore_conflicts=True,
     )
     previous = incident.root_cause_service_name

@@ -13,9 +13,7 @@ from .models import CorrelationKey, Incident, IncidentAlert
 from .summary import alert_facts, incident_summary
 
 
-def merge(
-    target: Incident, source: Incident, *, graph: TopologyGraph, label_keys, user=None, reason: str
-) -> int:
+def merge(target: Incident, source: Incident, *, graph: TopologyGraph, label_keys, user=None, reason: str) -> int:
     """Move the source's alerts into the target (lock held by the caller); returns how many moved."""
     moved = list(IncidentAlert.objects.filter(incident=source).select_related("alert").order_by("added_at"))
     why = f"Merged from incident #{source.number}: {reason}"

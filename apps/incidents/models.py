@@ -25,12 +25,8 @@ class Incident(TeamOwnedModel, CreatedByMixin):
     title = models.CharField(_("title"), max_length=300)
     title_is_auto = models.BooleanField(_("title follows the root cause"), default=True)
     summary = models.TextField(_("summary"), blank=True)
-    status = models.CharField(
-        _("status"), max_length=15, choices=IncidentStatus.choices, default=IncidentStatus.OPEN
-    )
-    severity = models.CharField(
-        _("severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING
-    )
+    status = models.CharField(_("status"), max_length=15, choices=IncidentStatus.choices, default=IncidentStatus.OPEN)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING)
 
     root_cause_service = models.ForeignKey(
         "topology.Service",
@@ -57,9 +53,7 @@ class Incident(TeamOwnedModel, CreatedByMixin):
     alert_count = models.PositiveIntegerField(_("alerts"), default=0, editable=False)
     firing_count = models.PositiveIntegerField(_("firing alerts"), default=0, editable=False)
 
-    started_at = models.DateTimeField(
-        _("started"), default=timezone.now, help_text=_("Event time of the first alert.")
-    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now, help_text=_("Event time of the first alert."))
     last_alert_at = models.DateTimeField(
         _("last alert"),
         default=timezone.now,
@@ -120,9 +114,7 @@ class Incident(TeamOwnedModel, CreatedByMixin):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "number"], name="incident_number_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["organization", "number"], name="incident_number_unique")]
         indexes = [
             models.Index(fields=["organization", "-started_at"], name="incident_org_recent"),
             models.Index(fields=["organization", "status", "-started_at"], name="incident_org_status"),
@@ -139,9 +131,7 @@ class Incident(TeamOwnedModel, CreatedByMixin):
     def services_by_alerts(self) -> list[tuple[str, dict]]:
         """Affected services, the root cause first, then by alert count."""
         root = self.root_cause_service_name
-        return sorted(
-            self.service_stats.items(), key=lambda kv: (kv[0] != root, -kv[1].get("alerts", 0), kv[0])
-        )
+        return sorted(self.service_stats.items(), key=lambda kv: (kv[0] != root, -kv[1].get("alerts", 0), kv[0]))
 
 
 class IncidentAlert(OrgOwnedModel):
@@ -233,9 +223,7 @@ class CorrelationConfig(OrgOwnedModel):
     class Meta:
         verbose_name = _("correlation settings")
         verbose_name_plural = _("correlation settings")
-        constraints = [
-            models.UniqueConstraint(fields=["organization"], name="correlation_config_one_per_org")
-        ]
+        constraints = [models.UniqueConstraint(fields=["organization"], name="correlation_config_one_per_org")]
 
     def __str__(self):
         return str(_("Correlation settings"))

@@ -55,9 +55,7 @@ def evaluate(graph: TopologyGraph, stats: dict[str, dict]) -> RootCause | None:
             if blockers:
                 continue
             explained = sorted(
-                by_node[d]
-                for d in graph.downstream(node)
-                if d in failing and _weighs_on(me, stats[by_node[d]])
+                by_node[d] for d in graph.downstream(node) if d in failing and _weighs_on(me, stats[by_node[d]])
             )
             ranked.append((node, explained))
         ranked.sort(
@@ -82,8 +80,7 @@ def evaluate(graph: TopologyGraph, stats: dict[str, dict]) -> RootCause | None:
                 explanation = f"{name} is failing and none of the services it depends on are."
             if ignored:
                 explanation += (
-                    f" Its dependencies {', '.join(ignored)} have only minor alerts, too weak to "
-                    "explain its failure."
+                    f" Its dependencies {', '.join(ignored)} have only minor alerts, too weak to explain its failure."
                 )
             if others:
                 explanation += (

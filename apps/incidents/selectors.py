@@ -48,9 +48,7 @@ def incident_graph_svg(incident: Incident):
     for node in nodes:  # show the direct neighbours too, so the failing part sits in context
         subset |= graph.depends_on.get(node, set()) | graph.dependents.get(node, set())
     failing = {
-        s["node"]: {"firing": s.get("firing", 0)}
-        for s in incident.service_stats.values()
-        if s.get("node") is not None
+        s["node"]: {"firing": s.get("firing", 0)} for s in incident.service_stats.values() if s.get("node") is not None
     }
     return render(
         graph,

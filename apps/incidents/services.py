@@ -124,9 +124,7 @@ def incident_create(
     )
     graph = graph_for(organization.pk)
     for alert in alerts:
-        _link_alert(
-            incident, alert, user=user, move=move, reason="", config=config, graph=graph, announce=False
-        )
+        _link_alert(incident, alert, user=user, move=move, reason="", config=config, graph=graph, announce=False)
     events.publish(
         "incident.created",
         org=organization,
@@ -142,16 +140,12 @@ def incident_create(
 
 
 @transaction.atomic
-def incident_add_alert(
-    *, incident: Incident, alert: Alert, user, move: bool = False, reason: str = ""
-) -> Incident:
+def incident_add_alert(*, incident: Incident, alert: Alert, user, move: bool = False, reason: str = "") -> Incident:
     """A person adds an alert ("these are related"); recorded as the manual strategy with who did it."""
     config = lock_organization(incident.organization_id)
     incident = _fresh(incident)
     if incident.merged_into_id:
-        raise IncidentActionError(
-            _("This incident was merged into #%(n)d.") % {"n": incident.merged_into.number}
-        )
+        raise IncidentActionError(_("This incident was merged into #%(n)d.") % {"n": incident.merged_into.number})
     _link_alert(
         incident,
         alert,
@@ -232,8 +226,7 @@ def incident_set_status(*, incident: Incident, status: str, user, note: str = ""
         )
     if incident.status == IncidentStatus.RESOLVED and incident.merged_into_id:
         raise IncidentActionError(
-            _("This incident was merged into #%(n)d; re-open that one instead.")
-            % {"n": incident.merged_into.number}
+            _("This incident was merged into #%(n)d; re-open that one instead.") % {"n": incident.merged_into.number}
         )
     reason = "re-opened" if incident.status == IncidentStatus.RESOLVED else ""
     apply_status(incident, status, user=user, note=note.strip(), reason=reason)
@@ -292,9 +285,7 @@ def _validate_action_items(items) -> list:
             raise IncidentActionError(_('Each action item needs a "title".'))
         unknown = set(item) - {"title", "owner", "due", "done"}
         if unknown:
-            raise IncidentActionError(
-                _("Unknown action item field(s): %(f)s.") % {"f": ", ".join(sorted(unknown))}
-            )
+            raise IncidentActionError(_("Unknown action item field(s): %(f)s.") % {"f": ", ".join(sorted(unknown))})
         clean.append(
             {
                 "title": str(item["title"]).strip()[:500],
@@ -311,9 +302,7 @@ def incident_update(*, incident: Incident, user, **fields) -> Incident:
     """Edit the title, summary and post-mortem fields; a title set by hand stops following the root cause."""
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
-        raise IncidentActionError(
-            _("These fields cannot be edited: %(f)s.") % {"f": ", ".join(sorted(unknown))}
-        )
+        raise IncidentActionError(_("These fields cannot be edited: %(f)s.") % {"f": ", ".join(sorted(unknown))})
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if "action_items" in fields:
         fields["action_items"] = _validate_action_items(fields["action_items"])

@@ -52,19 +52,13 @@ class IncidentDetailView(OrgScopedViewMixin, DetailView):
     template_name = "incidents/detail.html"
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .select_related("assignee", "commander", "root_cause_alert", "merged_into", "team")
-        )
+        return super().get_queryset().select_related("assignee", "commander", "root_cause_alert", "merged_into", "team")
 
     def get_context_data(self, **kwargs):
         incident = self.object
         links = list(selectors.incident_alert_links(incident=incident, limit=500))
         can_operate = self.has_role(Role.OPERATOR)
-        transitions = [
-            (s, ACTION_LABELS[s]) for s in IncidentStatus.values if s in TRANSITIONS[incident.status]
-        ]
+        transitions = [(s, ACTION_LABELS[s]) for s in IncidentStatus.values if s in TRANSITIONS[incident.status]]
         if incident.merged_into_id:
             transitions = []
         return super().get_context_data(
@@ -84,11 +78,7 @@ class IncidentDetailView(OrgScopedViewMixin, DetailView):
         )
 
     def _members(self):
-        return (
-            get_user_model()
-            .objects.filter(memberships__organization=self.request.organization)
-            .order_by("username")
-        )
+        return get_user_model().objects.filter(memberships__organization=self.request.organization).order_by("username")
 
 
 class IncidentActionView(OrgScopedViewMixin, View):
@@ -121,10 +111,7 @@ class IncidentActionView(OrgScopedViewMixin, View):
 
     def _alert(self, alert_id):
         alert = (
-            Alert.objects.visible_to(self.request.user)
-            .for_org(self.request.organization)
-            .filter(pk=alert_id)
-            .first()
+            Alert.objects.visible_to(self.request.user).for_org(self.request.organization).filter(pk=alert_id).first()
         )
         if alert is None:
             raise _BadInput(_("No alert #%(id)s in this organisation.") % {"id": alert_id})
@@ -132,15 +119,11 @@ class IncidentActionView(OrgScopedViewMixin, View):
 
     def do_status(self, request, incident):
         data = self._form(forms.StatusForm)
-        services.incident_set_status(
-            incident=incident, status=data["status"], user=request.user, note=data["note"]
-        )
+        services.incident_set_status(incident=incident, status=data["status"], user=request.user, note=data["note"])
         return _("Status set to %(s)s.") % {"s": IncidentStatus(data["status"]).label}
 
     def do_comment(self, request, incident):
-        services.incident_comment(
-            incident=incident, user=request.user, body=self._form(forms.CommentForm)["body"]
-        )
+        services.incident_comment(incident=incident, user=request.user, body=self._form(forms.CommentForm)["body"])
         return _("Comment added.")
 
     def do_assign(self, request, incident):

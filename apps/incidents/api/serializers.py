@@ -124,9 +124,7 @@ class AlertRefSerializer(serializers.Serializer):
 
 
 class MergeSerializer(serializers.Serializer):
-    source = OrgScopedRelatedField(
-        queryset=Incident.objects.all(), help_text="The incident merged into this one."
-    )
+    source = OrgScopedRelatedField(queryset=Incident.objects.all(), help_text="The incident merged into this one.")
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 

@@ -70,14 +70,10 @@ class IncidentViewSet(
 
     def _detail(self, incident, code=status.HTTP_200_OK):
         incident = self.get_queryset().get(pk=incident.pk)
-        return Response(
-            s.IncidentSerializer(incident, context=self.get_serializer_context()).data, status=code
-        )
+        return Response(s.IncidentSerializer(incident, context=self.get_serializer_context()).data, status=code)
 
     def _alert(self, alert_id):
-        return get_object_or_404(
-            Alert.objects.visible_to(self.request.user).for_org(self.organization), pk=alert_id
-        )
+        return get_object_or_404(Alert.objects.visible_to(self.request.user).for_org(self.organization), pk=alert_id)
 
     @extend_schema(request=s.IncidentCreateSerializer, responses=s.IncidentSerializer)
     def create(self, request, *args, **kwargs):
@@ -96,9 +92,7 @@ class IncidentViewSet(
         data = dict(body.validated_data)
         new_status, note = data.pop("status", None), data.pop("note", "")
         if "assignee" in data:
-            _call(
-                services.incident_assign, incident=incident, user=request.user, assignee=data.pop("assignee")
-            )
+            _call(services.incident_assign, incident=incident, user=request.user, assignee=data.pop("assignee"))
         if data:
             _call(services.incident_update, incident=incident, user=request.user, **data)
         if new_status and new_status != incident.status:
@@ -151,9 +145,7 @@ class IncidentViewSet(
     @action(detail=True, methods=["delete"], url_path=r"alerts/(?P<alert_id>\d+)")
     def remove_alert_plan(self, request, pk=None, alert_id=None):
         incident = self.get_object()
-        _call(
-            services.incident_remove_alert, incident=incident, user=request.user, alert=self._alert(alert_id)
-        )
+        _call(services.incident_remove_alert, incident=incident, user=request.user, alert=self._alert(alert_id))
         return self._detail(incident)
 
     @extend_schema(request=s.MergeSerializer, responses=s.IncidentSerializer)
