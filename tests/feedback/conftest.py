@@ -85,16 +85,30 @@ ORDERS_SUMMARY = "Connections from orders-api to orders-db time out"
 def fire(client, integration, django_capture_on_commit_callbacks):
     """`fire(starts_at=..., ...)` posts an Alertmanager webhook (and runs what it triggers); returns the alert."""
 
-    def post(*, starts_at, name="DatabaseConnectionTimeout", labels=ORDERS_LABELS, summary=ORDERS_SUMMARY,
-             instance="orders-api-1:8080", resolved_after=None):
+    def post(
+        *,
+        starts_at,
+        name="DatabaseConnectionTimeout",
+        labels=ORDERS_LABELS,
+        summary=ORDERS_SUMMARY,
+        instance="orders-api-1:8080",
+        resolved_after=None,
+    ):
         url = reverse("alertmanager-hook", kwargs={"token": integration.token})
         body = am_body(name=name, starts_at=starts_at, labels=labels, summary=summary, instance=instance)
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(url, data=json.dumps(body), content_type="application/json")
         assert response.status_code == 202, response.content
         if resolved_after is not None:
-            resolved = am_body(name=name, starts_at=starts_at, status="resolved", labels=labels, summary=summary,
-                               instance=instance, ends_at=starts_at + resolved_after)
+            resolved = am_body(
+                name=name,
+                starts_at=starts_at,
+                status="resolved",
+                labels=labels,
+                summary=summary,
+                instance=instance,
+                ends_at=starts_at + resolved_after,
+            )
             with django_capture_on_commit_callbacks(execute=True):
                 assert client.post(url, data=json.dumps(resolved), content_type="application/json").status_code == 202
         return Alert.objects.get(integration=integration, name=name, instance=instance, starts_at=starts_at)
@@ -112,8 +126,11 @@ def history(org_a, users_a, team_knowledge, policy, fire, api_client_for, django
     application", an operator said it did not help, and what fixed it (network route 4×, pool 1×)."""
     now = timezone.now()
     alerts = [
-        fire(starts_at=now - timedelta(days=6 - i, hours=1), instance=f"orders-api-{i}:8080",
-             resolved_after=timedelta(minutes=40))
+        fire(
+            starts_at=now - timedelta(days=6 - i, hours=1),
+            instance=f"orders-api-{i}:8080",
+            resolved_after=timedelta(minutes=40),
+        )
         for i in range(1, 6)
     ]
     operator = api_client_for(users_a["operator"], org_a)
@@ -124,9 +141,13 @@ def history(org_a, users_a, team_knowledge, policy, fire, api_client_for, django
         with django_capture_on_commit_callbacks(execute=True):
             response = operator.post(
                 reverse("alert-feedback", kwargs={"alert_id": alert.pk}),
-                {"feedback_type": "not_helpful", "rating": 2, "comment": "Restarting didn't help.",
-                 "correct_action": fix,
-                 "sections": [{"section": "remediation", "is_accurate": False, "correction": fix}]},
+                {
+                    "feedback_type": "not_helpful",
+                    "rating": 2,
+                    "comment": "Restarting didn't help.",
+                    "correct_action": fix,
+                    "sections": [{"section": "remediation", "is_accurate": False, "correction": fix}],
+                },
                 format="json",
             )
         assert response.status_code == 201, response.content
