@@ -86,12 +86,26 @@ class EscalationLevelInline(admin.TabularInline):
     fields = ["position", "delay_minutes", "channels", "repeat_count", "repeat_interval_minutes"]
     exclude = ["organization"]
 
+    # Levels are part of the policy: the policy admin's organisation roles decide, not Django's
+    # per-model permissions (organisation admins hold none of those).
+    def _policy_admin(self):
+        return self.admin_site._registry[EscalationPolicy]
+
+    def has_view_permission(self, request, obj=None):
+        return self._policy_admin().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._policy_admin().has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._policy_admin().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._policy_admin().has_change_permission(request, obj)
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
-        if not request.user.is_superuser:
-            formfield.queryset = self.admin_site._registry[EscalationPolicy]._narrow(
-                request, formfield.queryset
-            )
+        formfield.queryset = self._policy_admin()._narrow(request, formfield.queryset)
         return formfield
 
 

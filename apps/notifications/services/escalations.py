@@ -205,7 +205,7 @@ def escalations_stop(*, subjects=None, status: str, reason: str, now: datetime, 
 def escalation_timer_fire(*, timer: NotificationTimer, now: datetime) -> str:
     """Fire a due escalation step if the timer is still the current one and nobody has responded."""
     escalation = (
-        Escalation.objects.select_for_update().select_related("subject", "rule").get(pk=timer.escalation_id)
+        Escalation.objects.select_for_update(of=("self",)).select_related("subject", "rule").get(pk=timer.escalation_id)
     )
     if not escalation.is_active or escalation.step != timer.step:
         return "stale"

@@ -214,7 +214,7 @@ def _link_alerts(d: Decision, incident: NotificationSubject) -> None:
         if alert_subject is None:
             continue  # not seen yet: when alert.received comes, the link is already known
         held = (
-            NotificationTimer.objects.select_for_update()
+            NotificationTimer.objects.select_for_update(of=("self",))
             .filter(kind="group_wait", subject=alert_subject, fired_at__isnull=True)
             .select_related("rule")
         )
