@@ -20,7 +20,15 @@ from aiops.roles import Role
 from . import correlation, selectors, services, snippets
 from .choices import ChangeOrigin, CorrelationStatus
 from .forms import ChangeSourceAdminForm, CorrelationSettingsForm
-from .models import CORRECTABLE_FIELDS, ChangeCorrelation, ChangeEvent, ChangeSource, CorrelationSettings
+from .models import (
+    CORRECTABLE_FIELDS,
+    SETTINGS_FIELDS,
+    SOURCE_CONFIG_FIELDS,
+    ChangeCorrelation,
+    ChangeEvent,
+    ChangeSource,
+    CorrelationSettings,
+)
 from .payloads import ChangeData
 
 
@@ -51,17 +59,7 @@ class ChangeSourceAdmin(OrgScopedAdmin):
         fieldsets.append(
             (
                 _("Reading deliveries"),
-                {
-                    "fields": [
-                        "secret",
-                        "default_environment",
-                        "service_map",
-                        "workflows",
-                        "rate_limit_per_minute",
-                        "last_received_at",
-                        "created_by",
-                    ]
-                },
+                {"fields": [*SOURCE_CONFIG_FIELDS, "last_received_at", "created_by"]},
             )
         )
         return fieldsets
@@ -69,18 +67,12 @@ class ChangeSourceAdmin(OrgScopedAdmin):
     @admin.display(description=_("webhook URL"))
     def webhook_url(self, obj):
         return (
-            format_html("<code id='change-webhook-url'>{}</code>", selectors.source_webhook_url(obj))
-            if obj.pk
-            else "—"
+            format_html("<code id='change-webhook-url'>{}</code>", selectors.source_webhook_url(obj)) if obj.pk else "—"
         )
 
     @admin.display(description=_("set-up"))
     def setup(self, obj):
-        return (
-            format_html("<pre id='change-source-setup'>{}</pre>", snippets.setup_snippet(obj))
-            if obj.pk
-            else "—"
-        )
+        return format_html("<pre id='change-source-setup'>{}</pre>", snippets.setup_snippet(obj)) if obj.pk else "—"
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -143,9 +135,7 @@ class ChangeEventAdmin(OrgScopedAdmin):
             obj.__dict__.update(stored.__dict__)
             return
         organization = obj.organization if request.user.is_superuser else self._org(request)
-        result = services.change_record(
-            organization=organization, data=ChangeData(**data), created_by=request.user
-        )
+        result = services.change_record(organization=organization, data=ChangeData(**data), created_by=request.user)
         obj.__dict__.update(result.change.__dict__)
 
 
@@ -171,9 +161,7 @@ class ChangeCorrelationAdmin(OrgScopedAdmin):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
-        return qs.filter(
-            alert__in=selectors.visible_alerts(user=request.user, organization=self._org(request))
-        )
+        return qs.filter(alert__in=selectors.visible_alerts(user=request.user, organization=self._org(request)))
 
     def get_readonly_fields(self, request, obj=None):
         own = [f.name for f in ChangeCorrelation._meta.concrete_fields if f.name not in ("id", "factors")]
@@ -209,17 +197,7 @@ class ChangeCorrelationAdmin(OrgScopedAdmin):
 @admin.register(CorrelationSettings)
 class CorrelationSettingsAdmin(OrgScopedAdmin):
     form = CorrelationSettingsForm
-    list_display = [
-        "__str__",
-        "enabled",
-        "window_minutes",
-        "threshold",
-        "weight_time",
-        "weight_service",
-        "weight_environment",
-        "weight_change_type",
-        "organization",
-    ]
+    list_display = ["__str__", *SETTINGS_FIELDS[:7], "organization"]
     list_filter = ["enabled"]
     list_select_related = ["organization"]
     search_fields = ["organization__name"]
@@ -228,6 +206,4 @@ class CorrelationSettingsAdmin(OrgScopedAdmin):
         if not super().has_add_permission(request):
             return False
         # One row per organisation; it is created with the plan's defaults on first use.
-        return (
-            request.user.is_superuser or not CorrelationSettings.objects.for_org(self._org(request)).exists()
-        )
+        return request.user.is_superuser or not CorrelationSettings.objects.for_org(self._org(request)).exists()

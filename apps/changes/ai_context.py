@@ -29,9 +29,7 @@ def _alerts_of(subject) -> list:
     if isinstance(subject, Alert):
         return [subject]
     if getattr(subject, "_meta", None) is not None and subject._meta.label_lower == "incidents.incident":
-        return list(
-            Alert.objects.filter(incident_link__incident_id=subject.pk).order_by("starts_at")[:MAX_ALERTS]
-        )
+        return list(Alert.objects.filter(incident_link__incident_id=subject.pk).order_by("starts_at")[:MAX_ALERTS])
     return []
 
 
@@ -55,21 +53,16 @@ def _block_for(row, alert):
         lines.append(f"  Version: {change.previous_version or '?'} → {change.version or '?'}")
     if change.description:
         lines.append(f"  Description: {change.description[:300]}")
-    who = ", ".join(
-        v for v in (f"by {change.author}" if change.author else "", f"status {change.status}") if v
-    )
+    who = ", ".join(v for v in (f"by {change.author}" if change.author else "", f"status {change.status}") if v)
     lines.append(
-        f"  {who}; source {change.source}"
-        + (f", commit {change.commit_sha[:12]}" if change.commit_sha else "")
+        f"  {who}; source {change.source}" + (f", commit {change.commit_sha[:12]}" if change.commit_sha else "")
     )
     lines.append(
         f"  Correlation confidence: {row.confidence:.0%}"
         + (" (confirmed by an operator)" if confirmed else "")
         + f" — {reason(row.factors)}"
     )
-    label = (
-        " ".join(v for v in (change.service, change.event_type, change.version) if v) or f"change {change.pk}"
-    )
+    label = " ".join(v for v in (change.service, change.event_type, change.version) if v) or f"change {change.pk}"
     return ContextBlock(
         title=f"Change before the alert: {label}",
         body="\n".join(lines),

@@ -15,9 +15,7 @@ def source_rate_limit() -> int:
 
 def alert_service_labels() -> list[str]:
     """Alert labels whose values name the service a change may have touched (beside `alert.service`)."""
-    return setting(
-        "CHANGES_ALERT_SERVICE_LABELS", ["service", "app", "deployment", "job", "container"], cast=list
-    )
+    return setting("CHANGES_ALERT_SERVICE_LABELS", ["service", "app", "deployment", "job", "container"], cast=list)
 
 
 def max_change_duration_hours() -> int:

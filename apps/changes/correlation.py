@@ -77,9 +77,7 @@ def correlate_alert(*, alert: Alert) -> list[ChangeCorrelation]:
     scorer = Scorer.for_org(alert.organization_id)
     if not scorer.settings.enabled:
         return []
-    changes = candidate_changes(
-        organization_id=alert.organization_id, at=alert.starts_at, weights=scorer.weights
-    )
+    changes = candidate_changes(organization_id=alert.organization_id, at=alert.starts_at, weights=scorer.weights)
     return _store([(change, alert, scorer.score(change, alert)) for change in changes[:500]], scorer.weights)
 
 
@@ -125,8 +123,7 @@ def _store(pairs: list[tuple[ChangeEvent, Alert, Score]], weights: Weights) -> l
     for change, alert, result in pairs:
         row = existing.get((change.pk, alert.pk))
         keep_anyway = row is not None and (
-            row.status != CorrelationStatus.SUGGESTED
-            or row.correlation_type == CorrelationType.USER_CONFIRMED
+            row.status != CorrelationStatus.SUGGESTED or row.correlation_type == CorrelationType.USER_CONFIRMED
         )
         if row is None and result.above(weights.threshold):
             row = ChangeCorrelation(organization_id=alert.organization_id, change=change, alert=alert)
@@ -188,15 +185,11 @@ def _publish_link(row: ChangeCorrelation, actor=None) -> None:
 
 
 @transaction.atomic
-def correlation_decide(
-    *, correlation: ChangeCorrelation, status: str, user, note: str = ""
-) -> ChangeCorrelation:
+def correlation_decide(*, correlation: ChangeCorrelation, status: str, user, note: str = "") -> ChangeCorrelation:
     """An operator confirms ("this deploy caused it"), rejects, or resets a link to a suggestion."""
     if status not in CorrelationStatus.values:
         raise CorrelationError(f"unknown verdict {status!r}")
-    row = (
-        ChangeCorrelation.objects.select_for_update().select_related("change", "alert").get(pk=correlation.pk)
-    )
+    row = ChangeCorrelation.objects.select_for_update().select_related("change", "alert").get(pk=correlation.pk)
     if row.status == status and (note or "") == row.note:
         return row
     row.status = status

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ChangeStatus, ChangeType
-from .models import ChangeSource, CorrelationSettings
+from .models import SETTINGS_FIELDS, SOURCE_CONFIG_FIELDS, ChangeSource, CorrelationSettings
 
 LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -38,11 +38,7 @@ def change_type_risk_errors(value) -> list[str]:
             str(_("Unknown change types: %(types)s (known: %(known)s)"))
             % {"types": ", ".join(unknown), "known": ", ".join(ChangeType.values)}
         )
-    bad = [
-        k
-        for k, v in value.items()
-        if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1
-    ]
+    bad = [k for k, v in value.items() if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1]
     if bad:
         errors.append(str(_("Risks must be numbers between 0 and 1: %(types)s")) % {"types": ", ".join(bad)})
     return errors
@@ -51,16 +47,7 @@ def change_type_risk_errors(value) -> list[str]:
 class ChangeSourceAdminForm(forms.ModelForm):
     class Meta:
         model = ChangeSource
-        fields = [
-            "name",
-            "kind",
-            "enabled",
-            "secret",
-            "default_environment",
-            "service_map",
-            "workflows",
-            "rate_limit_per_minute",
-        ]
+        fields = ["name", "kind", "enabled", *SOURCE_CONFIG_FIELDS]
 
     def clean_service_map(self):
         value = self.cleaned_data.get("service_map") or {}
@@ -73,23 +60,7 @@ class ChangeSourceAdminForm(forms.ModelForm):
 class CorrelationSettingsForm(forms.ModelForm):
     class Meta:
         model = CorrelationSettings
-        fields = [
-            "organization",
-            "enabled",
-            "window_minutes",
-            "threshold",
-            "weight_time",
-            "weight_service",
-            "weight_environment",
-            "weight_change_type",
-            "dependency_factor",
-            "dependency_max_hops",
-            "dependent_factor",
-            "service_mismatch_factor",
-            "environment_mismatch_factor",
-            "change_type_risk",
-            "clock_skew_seconds",
-        ]
+        fields = ["organization", *SETTINGS_FIELDS]
 
     def clean_change_type_risk(self):
         value = self.cleaned_data.get("change_type_risk") or {}
@@ -110,9 +81,7 @@ class ChangeEventForm(forms.Form):
     description = forms.CharField(
         label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=10_000
     )
-    status = forms.ChoiceField(
-        label=_("Status"), choices=ChangeStatus.choices, initial=ChangeStatus.COMPLETED
-    )
+    status = forms.ChoiceField(label=_("Status"), choices=ChangeStatus.choices, initial=ChangeStatus.COMPLETED)
     started_at = forms.DateTimeField(
         label=_("When"),
         required=False,
@@ -126,9 +95,7 @@ class ChangeEventForm(forms.Form):
         input_formats=[LOCAL, "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL),
     )
-    url = forms.URLField(
-        label=_("Link (ticket, pipeline run)"), required=False, max_length=2000, assume_scheme="https"
-    )
+    url = forms.URLField(label=_("Link (ticket, pipeline run)"), required=False, max_length=2000, assume_scheme="https")
 
     def clean(self):
         data = super().clean()

@@ -93,9 +93,7 @@ def _authenticate(source: ChangeSource, request, raw: bytes) -> JsonResponse | N
             return None
         return _error(401, "invalid_token", "X-Gitlab-Token is missing or wrong.", source=source)
     scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(
-        credentials.strip().encode(), source.secret.encode()
-    ):
+    if scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), source.secret.encode()):
         return None
     return _error(
         401,
@@ -138,15 +136,12 @@ def receive(request, token: str):
         return _error(
             415,
             "unsupported_media_type",
-            "Send the body as application/json (for GitHub: Content type "
-            "application/json in the webhook settings).",
+            "Send the body as application/json (for GitHub: Content type application/json in the webhook settings).",
             source=source,
         )
     raw = _body(request)
     if raw is None:
-        return _error(
-            413, "payload_too_large", f"The body exceeds {conf.max_body_bytes()} bytes.", source=source
-        )
+        return _error(413, "payload_too_large", f"The body exceeds {conf.max_body_bytes()} bytes.", source=source)
     refused = _authenticate(source, request, raw)
     if refused is not None:
         return refused
@@ -159,9 +154,7 @@ def receive(request, token: str):
     except Ignored as exc:
         return JsonResponse({"status": "ignored", "reason": str(exc)})
     except PayloadError as exc:
-        return _error(
-            400, "invalid_payload", "The body is not a valid change event.", fields=exc.errors, source=source
-        )
+        return _error(400, "invalid_payload", "The body is not a valid change event.", fields=exc.errors, source=source)
     try:
         result = services.change_record(organization=source.organization, data=data, change_source=source)
     except DatabaseError:

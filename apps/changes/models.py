@@ -39,6 +39,14 @@ TEXT_FIELDS = [
 ]
 # What an admin may correct on a recorded change (admin form and API PATCH).
 CORRECTABLE_FIELDS = ["event_type", *TEXT_FIELDS, "started_at", "finished_at", "status", "metadata"]
+# How a change source reads and authenticates deliveries (admin form, admin page, API).
+SOURCE_CONFIG_FIELDS = ["secret", "default_environment", "service_map", "workflows", "rate_limit_per_minute"]
+# The per-organisation scoring knobs, first the ones worth a column in the admin list.
+SETTINGS_FIELDS = [
+    "enabled", "window_minutes", "threshold", "weight_time", "weight_service", "weight_environment",
+    "weight_change_type", "dependency_factor", "dependency_max_hops", "dependent_factor",
+    "service_mismatch_factor", "environment_mismatch_factor", "change_type_risk", "clock_skew_seconds",
+]  # fmt: skip
 
 
 class ChangeSource(OrgOwnedModel, CreatedByMixin):
@@ -100,12 +108,8 @@ class ChangeSource(OrgOwnedModel, CreatedByMixin):
 class ChangeEvent(OrgOwnedModel, CreatedByMixin):
     """One change to one service (the plan's `change_events` row)."""
 
-    event_type = models.CharField(
-        _("type"), max_length=20, choices=ChangeType.choices, default=ChangeType.DEPLOYMENT
-    )
-    source = models.CharField(
-        _("source"), max_length=20, choices=ChangeOrigin.choices, default=ChangeOrigin.MANUAL
-    )
+    event_type = models.CharField(_("type"), max_length=20, choices=ChangeType.choices, default=ChangeType.DEPLOYMENT)
+    source = models.CharField(_("source"), max_length=20, choices=ChangeOrigin.choices, default=ChangeOrigin.MANUAL)
     change_source = models.ForeignKey(
         ChangeSource,
         on_delete=models.SET_NULL,
@@ -125,9 +129,7 @@ class ChangeEvent(OrgOwnedModel, CreatedByMixin):
     started_at = models.DateTimeField(_("time"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(_("duration (s)"), null=True, blank=True)
-    status = models.CharField(
-        _("status"), max_length=20, choices=ChangeStatus.choices, default=ChangeStatus.COMPLETED
-    )
+    status = models.CharField(_("status"), max_length=20, choices=ChangeStatus.choices, default=ChangeStatus.COMPLETED)
     metadata = models.JSONField(_("metadata"), default=dict, blank=True)
     external_id = models.CharField(
         _("external id"),
@@ -227,9 +229,7 @@ class CorrelationSettings(OrgOwnedModel):
         _("dependency factor"),
         default=0.5,
         validators=UNIT,
-        help_text=_(
-            "Service credit for a change to a service the alerting one depends on (divided by hops)."
-        ),
+        help_text=_("Service credit for a change to a service the alerting one depends on (divided by hops)."),
     )
     dependency_max_hops = models.PositiveSmallIntegerField(
         _("dependency hops"), default=2, validators=[MaxValueValidator(5)]
@@ -261,9 +261,7 @@ class CorrelationSettings(OrgOwnedModel):
     clock_skew_seconds = models.PositiveIntegerField(
         _("clock skew (s)"),
         default=120,
-        help_text=_(
-            "A change reported up to this long after the alert started still counts (clocks differ)."
-        ),
+        help_text=_("A change reported up to this long after the alert started still counts (clocks differ)."),
     )
 
     class Meta:

@@ -137,9 +137,7 @@ def register_panels() -> None:
 
     from aiops.panels import register_nav_item, register_panel
 
-    register_panel(
-        "alert_detail", "changes", "changes/panels/alert.html", context=alert_panel_context, order=15
-    )
+    register_panel("alert_detail", "changes", "changes/panels/alert.html", context=alert_panel_context, order=15)
     register_panel(
         "incident_detail", "changes", "changes/panels/incident.html", context=incident_panel_context, order=15
     )

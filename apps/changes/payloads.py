@@ -209,9 +209,7 @@ def finish(data: ChangeData, errors: dict, *, received_at: datetime) -> ChangeDa
 def parse_generic(body, *, default_source: str = ChangeOrigin.OTHER, received_at: datetime) -> ChangeData:
     """The plan's webhook payload (one change per request) → ChangeData."""
     if not isinstance(body, dict):
-        raise PayloadError(
-            {"body": "must be a JSON object with the change's fields (event_type, service, ...)"}
-        )
+        raise PayloadError({"body": "must be a JSON object with the change's fields (event_type, service, ...)"})
     r = Reader(body)
     data = ChangeData(
         service=r.text("service"),
@@ -226,14 +224,10 @@ def parse_generic(body, *, default_source: str = ChangeOrigin.OTHER, received_at
     )
     event_type = r.text("event_type", "type")
     data.event_type = (
-        choice(event_type, ChangeType, TYPE_ALIASES, "event_type", r.errors)
-        if event_type
-        else ChangeType.DEPLOYMENT
+        choice(event_type, ChangeType, TYPE_ALIASES, "event_type", r.errors) if event_type else ChangeType.DEPLOYMENT
     )
     status = r.text("status")
-    data.status = (
-        choice(status, ChangeStatus, STATUS_ALIASES, "status", r.errors) if status else ChangeStatus.COMPLETED
-    )
+    data.status = choice(status, ChangeStatus, STATUS_ALIASES, "status", r.errors) if status else ChangeStatus.COMPLETED
     source = r.text("source").lower()
     metadata = body.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):

@@ -129,17 +129,13 @@ class Score:
 
 
 def alert_facts(alert, label_keys: list[str]) -> AlertFacts:
-    names = [alert.service] + [
-        str(alert.labels.get(k, "")) for k in label_keys if isinstance(alert.labels, dict)
-    ]
+    names = [alert.service] + [str(alert.labels.get(k, "")) for k in label_keys if isinstance(alert.labels, dict)]
     unique = tuple(dict.fromkeys(n for n in names if n))
     return AlertFacts(alert.starts_at, unique, alert.environment)
 
 
 def change_facts(change) -> ChangeFacts:
-    return ChangeFacts(
-        change.started_at, change.finished_at, change.service, change.environment, change.event_type
-    )
+    return ChangeFacts(change.started_at, change.finished_at, change.service, change.environment, change.event_type)
 
 
 def _time_factor(change: ChangeFacts, alert: AlertFacts, w: Weights) -> dict:

@@ -79,9 +79,9 @@ def nearby_changes(*, alert: Alert, scorer: Scorer | None = None) -> list[Nearby
     }
     changes = {
         c.pk: c
-        for c in candidate_changes(
-            organization_id=alert.organization_id, at=alert.starts_at, weights=scorer.weights
-        )[:200]
+        for c in candidate_changes(organization_id=alert.organization_id, at=alert.starts_at, weights=scorer.weights)[
+            :200
+        ]
     }
     for row in links.values():
         changes.setdefault(row.change_id, row.change)
@@ -98,9 +98,7 @@ def nearby_changes(*, alert: Alert, scorer: Scorer | None = None) -> list[Nearby
 
 def incident_alert_ids(incident) -> list[int]:
     """The incident's alerts through the incidents app's link table, without importing it."""
-    return list(
-        Alert.objects.filter(incident_link__incident_id=incident.pk).values_list("pk", flat=True)[:500]
-    )
+    return list(Alert.objects.filter(incident_link__incident_id=incident.pk).values_list("pk", flat=True)[:500])
 
 
 def incident_links(*, incident, user=None, organization=None) -> list[dict]:

@@ -99,9 +99,7 @@ def _merge(change: ChangeEvent, data: ChangeData) -> list[str]:
         if value:
             put(name, value)
     final_now = change.status != ChangeStatus.STARTED
-    if not (
-        final_now and data.status == ChangeStatus.STARTED
-    ):  # out of order: never regress a finished change
+    if not (final_now and data.status == ChangeStatus.STARTED):  # out of order: never regress a finished change
         put("status", data.status)
     if data.started_at and data.started_at < change.started_at:
         put("started_at", data.started_at)

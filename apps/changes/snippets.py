@@ -81,9 +81,7 @@ def setup_snippet(source) -> str:
     """What to paste into the sender's configuration for this source."""
     url = source_webhook_url(source)
     if source.kind == SourceKind.GITHUB:
-        secret = (
-            "the secret set on this source" if source.secret else "(set a secret here first, then paste it)"
-        )
+        secret = "the secret set on this source" if source.secret else "(set a secret here first, then paste it)"
         return (
             f"Repository (or organisation) → Settings → Webhooks → Add webhook\n"
             f"  Payload URL:  {url}\n  Content type: application/json\n  Secret:       {secret}\n"

@@ -50,10 +50,7 @@ def change_stats(*, queryset, after, before, limit: int = 50) -> dict:
     by_status = dict(base.values_list("status").annotate(n=Count("id")).order_by())
     daily = [
         {"date": row["day"].isoformat(), "changes": row["n"]}
-        for row in base.annotate(day=TruncDate("started_at"))
-        .values("day")
-        .annotate(n=Count("id"))
-        .order_by("day")
+        for row in base.annotate(day=TruncDate("started_at")).values("day").annotate(n=Count("id")).order_by("day")
     ]
     return {
         "after": after.isoformat(),

@@ -35,9 +35,7 @@ from .panels import alert_panel_context, headline, incident_panel_context
 
 def _charts(summary: dict) -> dict:
     services_rows = summary["services"][:15]
-    frequency = [
-        (row["service"] or _("(no service)"), row["changes"], str(row["changes"])) for row in services_rows
-    ]
+    frequency = [(row["service"] or _("(no service)"), row["changes"], str(row["changes"])) for row in services_rows]
     failure = [
         (
             row["service"] or _("(no service)"),
@@ -81,9 +79,7 @@ class ChangeDashboardView(OrgScopedViewMixin, ListView):
                 "period_after": after,
                 "period_before": before,
                 **_charts(summary),
-                "risky": selectors.risky_changes(
-                    organization=self.request.organization, since=after, until=before
-                ),
+                "risky": selectors.risky_changes(organization=self.request.organization, since=after, until=before),
                 "can_create": self.has_role(Role.OPERATOR),
             }
         )
@@ -111,9 +107,7 @@ def _change_links_context(request, change) -> dict:
             "explanation": reason(row.factors),
             "factor_rows": factor_rows(row.factors),
         }
-        for row in selectors.alerts_linked_to(
-            change=change, user=request.user, organization=request.organization
-        )
+        for row in selectors.alerts_linked_to(change=change, user=request.user, organization=request.organization)
     ]
     return {
         "change": change,
@@ -156,9 +150,7 @@ def _render_panel(request, ref: str, correlation_row: ChangeCorrelation):
             "changes/panels/incident.html",
             {**incident_panel_context(request, incident), "object": incident},
         )
-    return render(
-        request, "changes/_change_links.html", _change_links_context(request, correlation_row.change)
-    )
+    return render(request, "changes/_change_links.html", _change_links_context(request, correlation_row.change))
 
 
 class CorrelationDecideView(OrgScopedViewMixin, View):
@@ -177,11 +169,7 @@ class CorrelationDecideView(OrgScopedViewMixin, View):
         return (
             super()
             .get_queryset()
-            .filter(
-                alert__in=selectors.visible_alerts(
-                    user=self.request.user, organization=self.request.organization
-                )
-            )
+            .filter(alert__in=selectors.visible_alerts(user=self.request.user, organization=self.request.organization))
         )
 
     def post(self, request, pk, verdict):

@@ -36,9 +36,7 @@ def post_change(client, source, body, *, headers: dict | None = None, content_ty
     return client.post(hook_url(source), data=data, content_type=content_type, **(headers or {}))
 
 
-def post_github(
-    client, source, event: str, body, *, secret: str | None = GITHUB_SECRET, signature: str | None = None
-):
+def post_github(client, source, event: str, body, *, secret: str | None = GITHUB_SECRET, signature: str | None = None):
     raw = json.dumps(body).encode()
     headers = {"HTTP_X_GITHUB_EVENT": event, "HTTP_X_GITHUB_DELIVERY": "72d3162e-cc78-11e3-81ab-4c9367dc0958"}
     if signature is not None:

@@ -8,22 +8,9 @@ from django.utils import timezone
 from apps.changes.models import ChangeCorrelation, ChangeEvent, CorrelationSettings
 from tests.alerts.factories import AlertFactory
 from tests.changes.factories import ChangeCorrelationFactory, ChangeEventFactory, ChangeSourceFactory
+from tests.changes.test_hooks_generic import PLAN_PAYLOAD
 
-BODY = {
-    "event_type": "deployment",
-    "source": "jenkins",
-    "service": "payment-api",
-    "environment": "production",
-    "version": "v2.3.1",
-    "previous_version": "v2.3.0",
-    "description": "Deploy payment service with new retry logic",
-    "user": "developer@example.com",
-    "commit_sha": "abc123",
-    "timestamp": "2024-12-08T10:30:00Z",
-    "status": "completed",
-    "external_id": "payments#231",
-    "metadata": {"pr_number": 456},
-}
+BODY = {**PLAN_PAYLOAD, "source": "jenkins", "external_id": "payments#231", "metadata": {"pr_number": 456}}
 
 
 @pytest.fixture
@@ -52,9 +39,7 @@ def test_post_changes_takes_the_plan_payload_and_is_idempotent(operator, users_a
 
 @pytest.mark.django_db
 def test_post_changes_refuses_bad_bodies_with_the_error_shape(operator):
-    response = operator.post(
-        "/api/v1/changes/", {**BODY, "event_type": "party", "timestamp": "soon"}, format="json"
-    )
+    response = operator.post("/api/v1/changes/", {**BODY, "event_type": "party", "timestamp": "soon"}, format="json")
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid" and {"event_type", "timestamp"} <= set(error["fields"])
@@ -66,9 +51,7 @@ def test_viewers_read_but_do_not_write(viewer, org_a):
     change = ChangeEventFactory(organization=org_a)
     assert viewer.get("/api/v1/changes/").json()["results"][0]["id"] == change.pk
     assert viewer.post("/api/v1/changes/", BODY, format="json").status_code == 403
-    assert (
-        viewer.patch(f"/api/v1/changes/{change.pk}/", {"description": "x"}, format="json").status_code == 403
-    )
+    assert viewer.patch(f"/api/v1/changes/{change.pk}/", {"description": "x"}, format="json").status_code == 403
 
 
 @pytest.mark.django_db
@@ -124,11 +107,7 @@ def test_stats_per_service_and_failure_rate(operator, org_a):
     ChangeCorrelationFactory(organization=org_a, change=deploys[2], status="rejected")
     ChangeEventFactory(organization=org_a, service="old", started_at=now - timedelta(days=90))
     body = operator.get("/api/v1/changes/stats/").json()
-    assert (
-        body["totals"]["changes"] == 6
-        and body["totals"]["confirmed"] == 1
-        and body["totals"]["suspected"] == 1
-    )
+    assert body["totals"]["changes"] == 6 and body["totals"]["confirmed"] == 1 and body["totals"]["suspected"] == 1
     payments = next(row for row in body["services"] if row["service"] == "payment-api")
     assert payments["changes"] == 5 and payments["caused_failure"] == 2  # one confirmed, one rolled back
     assert payments["change_failure_rate"] == pytest.approx(0.4)
@@ -139,10 +118,7 @@ def test_stats_per_service_and_failure_rate(operator, org_a):
     wide = operator.get("/api/v1/changes/stats/", {"after": (now - timedelta(days=100)).isoformat()}).json()
     assert wide["totals"]["changes"] == 7
     assert (
-        operator.get(
-            "/api/v1/changes/stats/", {"after": now.isoformat(), "before": now.isoformat()}
-        ).status_code
-        == 400
+        operator.get("/api/v1/changes/stats/", {"after": now.isoformat(), "before": now.isoformat()}).status_code == 400
     )
 
 
@@ -157,19 +133,14 @@ def test_manual_correlation_and_verdicts(operator, viewer, org_a, org_b, receive
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["status"] == "confirmed" and body["correlation_type"] == "user_confirmed"
-    assert (
-        body["change"]["id"] == change.pk and body["alert"] == alert.pk and body["decided_by"] == "a-operator"
-    )
+    assert body["change"]["id"] == change.pk and body["alert"] == alert.pk and body["decided_by"] == "a-operator"
     assert "factor_rows" in body and body["explanation"]
     assert [e["name"] for e in received if e["name"] == "change.correlated"] == ["change.correlated"]
     assert operator.post(url, {"status": "rejected"}, format="json").json()["status"] == "rejected"
     assert operator.post(url, {"status": "maybe"}, format="json").status_code == 400
     # another organisation's alert is a 404, never a link
     foreign = AlertFactory(organization=org_b)
-    assert (
-        operator.post(f"/api/v1/changes/{change.pk}/correlate/{foreign.pk}/", {}, format="json").status_code
-        == 404
-    )
+    assert operator.post(f"/api/v1/changes/{change.pk}/correlate/{foreign.pk}/", {}, format="json").status_code == 404
 
     link = ChangeCorrelation.objects.get()
     confirm = operator.post(f"/api/v1/change-correlations/{link.pk}/confirm/", {}, format="json")
@@ -186,15 +157,9 @@ def test_related_changes_of_an_alert(operator, org_a, org_b):
     unrelated = ChangeEventFactory(
         organization=org_a, service="search", started_at=alert.starts_at - timedelta(minutes=5)
     )
-    ChangeEventFactory(
-        organization=org_a, started_at=alert.starts_at - timedelta(hours=5)
-    )  # outside the window
-    ChangeEventFactory(
-        organization=org_a, started_at=alert.starts_at + timedelta(minutes=30)
-    )  # after the alert
-    ChangeEventFactory(
-        organization=org_b, started_at=alert.starts_at - timedelta(minutes=1)
-    )  # another organisation
+    ChangeEventFactory(organization=org_a, started_at=alert.starts_at - timedelta(hours=5))  # outside the window
+    ChangeEventFactory(organization=org_a, started_at=alert.starts_at + timedelta(minutes=30))  # after the alert
+    ChangeEventFactory(organization=org_b, started_at=alert.starts_at - timedelta(minutes=1))  # another organisation
     rows = operator.get(f"/api/v1/alerts/{alert.pk}/related-changes").json()
     assert [r["change"]["id"] for r in rows] == [near.pk, unrelated.pk]
     assert rows[0]["related"] is True and rows[0]["confidence"] == pytest.approx(0.95)
@@ -236,10 +201,7 @@ def test_correlation_settings(org_a, users_a, api_client_for, viewer):
     body = viewer.get("/api/v1/change-correlation-settings").json()
     assert body["window_minutes"] == 120 and body["threshold"] == 0.3 and body["weight_time"] == 0.4
     assert body["change_type_risk"]["deployment"] == 1.0
-    assert (
-        viewer.patch("/api/v1/change-correlation-settings", {"threshold": 0.5}, format="json").status_code
-        == 403
-    )
+    assert viewer.patch("/api/v1/change-correlation-settings", {"threshold": 0.5}, format="json").status_code == 403
     admin = api_client_for(users_a["admin"], org_a)
     ok = admin.patch(
         "/api/v1/change-correlation-settings",

@@ -16,9 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_confirm_the_related_deploy_from_the_alert_page(
-    browser_page, live_server, client, org_a, integration
-):
+def test_confirm_the_related_deploy_from_the_alert_page(browser_page, live_server, client, org_a, integration):
     source = ChangeSourceFactory(organization=org_a)
     post_change(client, source, FRIDAY_DEPLOY)
     post_change(client, source, UNRELATED_DEPLOY)

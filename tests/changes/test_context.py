@@ -46,10 +46,7 @@ def test_the_change_block_reaches_the_prompt(alert, deploy):
     assert facts["confidence"] == pytest.approx(0.95) and facts["confirmed"] is False
     _system, user = render_prompt(subject, context)
     assert f"[{block.id}] Change before the alert: payment-api deployment v2.3.1" in user
-    assert (
-        "deployment: payment-api in production @ 2024-12-06 15:00 UTC (15 min before the alert started)"
-        in user
-    )
+    assert "deployment: payment-api in production @ 2024-12-06 15:00 UTC (15 min before the alert started)" in user
     assert "Version: v2.3.0 → v2.3.1" in user and "Correlation confidence: 95%" in user
 
 
@@ -71,9 +68,7 @@ def test_rejected_changes_are_left_out_and_confirmed_ones_go_first(org_a, alert,
         started_at=ALERT_AT - timedelta(minutes=100),
         version="",
     )
-    ChangeCorrelationFactory(
-        organization=org_a, change=config, alert=alert, status="confirmed", confidence=0.4
-    )
+    ChangeCorrelationFactory(organization=org_a, change=config, alert=alert, status="confirmed", confidence=0.4)
     blocks = assemble(Subject.for_alert(alert)).by_kind("change")
     assert [b.facts["change_id"] for b in blocks] == [config.pk]
     assert blocks[0].facts["confirmed"] is True and "(confirmed by an operator)" in blocks[0].body

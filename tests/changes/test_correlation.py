@@ -48,9 +48,7 @@ def test_friday_scenario(client, generic_source, integration, users_a, received,
         assert post_alert(client, integration, alertmanager_body(starts_at=ALERT_AT)).status_code == 202
     alert = Alert.objects.get()
     deploy = ChangeEvent.objects.get(service="payment-api")
-    link = ChangeCorrelation.objects.get(
-        alert=alert
-    )  # one link: the unrelated deploy stays below the threshold
+    link = ChangeCorrelation.objects.get(alert=alert)  # one link: the unrelated deploy stays below the threshold
     assert link.change == deploy and link.status == "suggested"
     assert link.confidence > 0.8 and link.confidence == pytest.approx(0.95)
     assert link.time_delta_seconds == 900 and link.correlation_type == "service_match"
@@ -76,9 +74,7 @@ def test_friday_scenario(client, generic_source, integration, users_a, received,
     assert "Related deployment detected" in text
     assert "15 min before the alert: payment-api deployed v2.3.1 (was v2.3.0)" in text
     assert "Correlation confidence: 95%" in text
-    assert (
-        'data-factor="time"' in text and "same service (payment-api)" in text and "same environment" in text
-    )
+    assert 'data-factor="time"' in text and "same service (payment-api)" in text and "same environment" in text
     # the unrelated deploy is listed under "other changes", with the reason it scored low
     assert f'data-change="{unrelated.pk}"' in text and "unrelated service" in text
     assert "Confirm this change caused the issue" not in text  # viewers see no verdict buttons
@@ -115,9 +111,7 @@ def test_a_deploy_of_a_dependency_counts_weaker(client, org_a, generic_source, i
         post_alert(client, integration, alertmanager_body(starts_at=ALERT_AT))
     same = ChangeCorrelation.objects.get(change__service="payment-api")
     dependency = ChangeCorrelation.objects.get(change__service="payments-db")
-    assert (
-        dependency.factors["service"]["match"] == "dependency" and dependency.factors["service"]["hops"] == 1
-    )
+    assert dependency.factors["service"]["match"] == "dependency" and dependency.factors["service"]["hops"] == 1
     assert 0.3 < dependency.confidence < same.confidence
 
 
@@ -156,9 +150,7 @@ def test_verdicts_stick_and_feed_the_score(client, generic_source, integration, 
 
 
 @pytest.mark.django_db
-def test_a_suggestion_the_new_score_no_longer_supports_is_withdrawn(
-    client, generic_source, integration, commit
-):
+def test_a_suggestion_the_new_score_no_longer_supports_is_withdrawn(client, generic_source, integration, commit):
     with commit():
         post_change(client, generic_source, FRIDAY_DEPLOY)
         post_alert(client, integration, alertmanager_body(starts_at=ALERT_AT))
@@ -200,9 +192,7 @@ def test_operators_link_by_hand_and_viewers_cannot(client, generic_source, integ
 
 
 @pytest.mark.django_db
-def test_incident_page_shows_the_changes_of_its_alerts(
-    client, org_a, users_a, generic_source, integration, commit
-):
+def test_incident_page_shows_the_changes_of_its_alerts(client, org_a, users_a, generic_source, integration, commit):
     from tests.incidents.factories import IncidentAlertFactory
 
     with commit():
@@ -211,17 +201,13 @@ def test_incident_page_shows_the_changes_of_its_alerts(
     alert = Alert.objects.get()
     incident_link = getattr(alert, "incident_link", None)
     incident = (
-        incident_link.incident
-        if incident_link
-        else IncidentAlertFactory(organization=org_a, alert=alert).incident
+        incident_link.incident if incident_link else IncidentAlertFactory(organization=org_a, alert=alert).incident
     )
     client.force_login(users_a["operator"])
     page = client.get(reverse("incidents:detail", kwargs={"pk": incident.pk}))
     text = _text(page)
     assert page.status_code == 200 and 'id="panel-incident-changes"' in text
-    assert (
-        "payment-api deployed v2.3.1 (was v2.3.0)" in text and "Confirm this change caused the issue" in text
-    )
+    assert "payment-api deployed v2.3.1 (was v2.3.0)" in text and "Confirm this change caused the issue" in text
     link = ChangeCorrelation.objects.get()
     url = reverse("changes:decide", kwargs={"pk": link.pk, "verdict": "confirm"})
     response = client.post(url, {"panel": f"incident:{incident.pk}"}, HTTP_HX_REQUEST="true")

@@ -50,8 +50,7 @@ def test_the_plans_payload_is_recorded_and_announced(client, generic_source, rec
     [event] = [e for e in received if e["name"] == "change.recorded"]
     assert event["data"]["change_id"] == change.pk and event["data"]["is_new"] is True
     assert (
-        event["data"]["timestamp"] == "2024-12-08T10:30:00+00:00"
-        and event["data"]["user"] == "developer@example.com"
+        event["data"]["timestamp"] == "2024-12-08T10:30:00+00:00" and event["data"]["user"] == "developer@example.com"
     )
     generic_source.refresh_from_db()
     assert generic_source.last_received_at is not None
@@ -160,10 +159,7 @@ def test_front_door_refusals(client, generic_source, settings):
     assert client.get(f"/hooks/changes/{generic_source.token}/").status_code == 405
     unknown = ChangeSource(token="nope")
     assert url_post(client, unknown, PLAN_PAYLOAD).json()["error"]["code"] == "unknown_source"
-    assert (
-        url_post(client, generic_source, "a=b", content_type="application/x-www-form-urlencoded").status_code
-        == 415
-    )
+    assert url_post(client, generic_source, "a=b", content_type="application/x-www-form-urlencoded").status_code == 415
     settings.CHANGES_MAX_BODY_BYTES = 100
     assert url_post(client, generic_source, {**PLAN_PAYLOAD, "description": "x" * 200}).status_code == 413
     settings.CHANGES_MAX_BODY_BYTES = 1024 * 1024
@@ -187,10 +183,7 @@ def test_a_source_secret_requires_the_bearer_token(client, org_a):
     source = ChangeSourceFactory(organization=org_a, kind="kubernetes", secret="s3cr3t")
     response = post_change(client, source, PLAN_PAYLOAD)
     assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
-    assert (
-        post_change(client, source, PLAN_PAYLOAD, headers={"HTTP_AUTHORIZATION": "Bearer wrong"}).status_code
-        == 401
-    )
+    assert post_change(client, source, PLAN_PAYLOAD, headers={"HTTP_AUTHORIZATION": "Bearer wrong"}).status_code == 401
     ok = post_change(client, source, PLAN_PAYLOAD, headers={"HTTP_AUTHORIZATION": "Bearer s3cr3t"})
     assert ok.status_code == 202 and ChangeEvent.objects.get().source == "github"  # the body's source wins
 
@@ -201,8 +194,6 @@ def test_rate_limit_per_source(client, org_a):
 
     cache.clear()  # counters live in the cache, keyed by source id (ids repeat across tests)
     source = ChangeSourceFactory(organization=org_a, rate_limit_per_minute=2)
-    codes = [
-        post_change(client, source, {**PLAN_PAYLOAD, "external_id": str(i)}).status_code for i in range(3)
-    ]
+    codes = [post_change(client, source, {**PLAN_PAYLOAD, "external_id": str(i)}).status_code for i in range(3)]
     assert codes[:2] == [202, 202] and codes[2] == 429
     assert ChangeEvent.objects.count() == 2

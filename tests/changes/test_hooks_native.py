@@ -13,9 +13,7 @@ from tests.changes.factories import ChangeSourceFactory
 
 @pytest.mark.django_db
 def test_signed_deployment_status_is_recorded(client, github_source):
-    response = post_github(
-        client, github_source, "deployment_status", payload("github_deployment_status.json")
-    )
+    response = post_github(client, github_source, "deployment_status", payload("github_deployment_status.json"))
     assert response.status_code == 202, response.content
     change = ChangeEvent.objects.get()
     assert (change.source, change.event_type, change.service, change.environment) == (
@@ -41,10 +39,7 @@ def test_wrong_or_missing_signature_is_rejected(client, github_source):
     assert wrong.status_code == 401 and wrong.json()["error"]["code"] == "invalid_signature"
     tampered_sig = github_signature(GITHUB_SECRET, json.dumps(body).encode())
     body["deployment"]["environment"] = "staging"  # the body changed after signing
-    assert (
-        post_github(client, github_source, "deployment_status", body, signature=tampered_sig).status_code
-        == 401
-    )
+    assert post_github(client, github_source, "deployment_status", body, signature=tampered_sig).status_code == 401
     missing = post_github(client, github_source, "deployment_status", body, secret=None)
     assert missing.status_code == 401
     sha1_style = post_github(client, github_source, "deployment_status", body, signature="sha1=abcdef")
@@ -75,9 +70,7 @@ def test_deployment_statuses_update_one_change_and_replays_change_nothing(client
     assert post_github(client, github_source, "deployment_status", body).json()["result"] == "updated"
     assert post_github(client, github_source, "deployment_status", body).json()["result"] == "unchanged"
     change.refresh_from_db()
-    assert (
-        ChangeEvent.objects.count() == 1 and change.status == "completed" and change.duration_seconds == 250
-    )
+    assert ChangeEvent.objects.count() == 1 and change.status == "completed" and change.duration_seconds == 250
     inactive = json.loads(json.dumps(body))
     inactive["deployment_status"]["state"] = "inactive"
     assert post_github(client, github_source, "deployment_status", inactive).json()["status"] == "ignored"
@@ -109,9 +102,7 @@ def test_workflow_run_completed_is_a_deployment(client, org_a):
     assert response.status_code == 202, response.content
     change = ChangeEvent.objects.get()
     assert change.service == "payment-service" and change.environment == "production"
-    assert (
-        change.commit_sha == "3484a3fb816e0859fd6e1cea078d76385ff50625" and change.version == "3484a3fb816e"
-    )
+    assert change.commit_sha == "3484a3fb816e0859fd6e1cea078d76385ff50625" and change.version == "3484a3fb816e"
     assert change.description == "Deploy #163: Raise the connection pool to 50"
     assert change.author == "mona" and change.status == "completed"
     assert (change.started_at.isoformat(), change.finished_at.isoformat()) == (
@@ -151,9 +142,7 @@ def test_malformed_github_delivery_is_a_400(client, github_source):
     }
     assert post_change(client, github_source, raw, headers=headers).status_code == 400
     no_event = {"HTTP_X_HUB_SIGNATURE_256": github_signature(GITHUB_SECRET, b"{}")}
-    assert (
-        post_change(client, github_source, b"{}", headers=no_event).json()["error"]["code"] == "missing_event"
-    )
+    assert post_change(client, github_source, b"{}", headers=no_event).json()["error"]["code"] == "missing_event"
     assert not ChangeEvent.objects.exists()
 
 
@@ -178,9 +167,7 @@ def test_gitlab_running_then_success_is_one_change(client, gitlab_source):
     running.update({"status": "running", "status_changed_at": "2024-12-06 16:00:00 +0100"})
     assert post_gitlab(client, gitlab_source, running).json()["result"] == "created"
     assert post_gitlab(client, gitlab_source, payload("gitlab_deployment.json")).json()["result"] == "updated"
-    assert (
-        post_gitlab(client, gitlab_source, payload("gitlab_deployment.json")).json()["result"] == "unchanged"
-    )
+    assert post_gitlab(client, gitlab_source, payload("gitlab_deployment.json")).json()["result"] == "unchanged"
     change = ChangeEvent.objects.get()
     assert (change.source, change.service, change.environment, change.status) == (
         "gitlab",
@@ -230,9 +217,7 @@ def test_argocd_sync_running_then_succeeded(client, argocd_source):
         "production",
         "completed",
     )
-    assert (
-        change.commit_sha == "a3f1c9e2d4b5a6978877665544332211aabbccdd" and change.version == "a3f1c9e2d4b5"
-    )
+    assert change.commit_sha == "a3f1c9e2d4b5a6978877665544332211aabbccdd" and change.version == "a3f1c9e2d4b5"
     assert change.author == "automated sync"  # "<no value>" (Go's missing field) reads as empty
     assert change.duration_seconds == 42 and change.metadata["health_status"] == "Progressing"
     assert change.url == "https://argocd.example.com/applications/inventory"

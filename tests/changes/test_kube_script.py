@@ -130,9 +130,7 @@ def test_the_rollout_script_reports_one_change(tmp_path, http_stub, live_server,
     for _ in range(2):  # the same rollout reported twice is one change
         result = _run(tmp_path, api, url, "production")
         assert result.returncode == 0, result.stderr
-        assert '"status": "accepted"' in result.stdout or '"status":"accepted"' in result.stdout.replace(
-            " ", ""
-        )
+        assert '"status": "accepted"' in result.stdout or '"status":"accepted"' in result.stdout.replace(" ", "")
     api.assert_no_contract_errors()
     change = ChangeEvent.objects.get()
     assert (change.source, change.service, change.environment, change.version, change.status) == (

@@ -48,9 +48,7 @@ def test_manual_entry_by_operators(client, org_a, users_a, received, commit):
     assert client.get(reverse("changes:create")).status_code == 403
     client.force_login(users_a["operator"])
     assert client.get(reverse("changes:create")).status_code == 200
-    bad = client.post(
-        reverse("changes:create"), {"event_type": "deployment", "service": "", "status": "completed"}
-    )
+    bad = client.post(reverse("changes:create"), {"event_type": "deployment", "service": "", "status": "completed"})
     assert bad.status_code == 200 and not ChangeEvent.objects.exists()
     form = {
         "event_type": "config_change",
@@ -63,9 +61,7 @@ def test_manual_entry_by_operators(client, org_a, users_a, received, commit):
     with commit():
         response = client.post(reverse("changes:create"), form)
     change = ChangeEvent.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "changes:detail", kwargs={"pk": change.pk}
-    )
+    assert response.status_code == 302 and response["Location"] == reverse("changes:detail", kwargs={"pk": change.pk})
     assert (change.source, change.created_by, change.author) == ("manual", users_a["operator"], "a-operator")
     assert [e["name"] for e in received if e["name"] == "change.recorded"] == ["change.recorded"]
 
@@ -85,10 +81,7 @@ def test_change_page_lists_linked_alerts_with_verdict_buttons(client, org_a, use
         HTTP_HX_REQUEST="true",
     )
     assert 'id="change-links"' in _text(response) and 'data-status="rejected"' in _text(response)
-    assert (
-        client.post(reverse("changes:decide", kwargs={"pk": link.pk, "verdict": "nonsense"})).status_code
-        == 404
-    )
+    assert client.post(reverse("changes:decide", kwargs={"pk": link.pk, "verdict": "nonsense"})).status_code == 404
 
 
 @pytest.mark.django_db
@@ -97,10 +90,7 @@ def test_another_organisations_rows_are_404_in_the_portal(client, org_b, users_a
     link = ChangeCorrelationFactory(organization=org_b)
     client.force_login(users_a["owner"])
     assert client.get(reverse("changes:detail", kwargs={"pk": change.pk})).status_code == 404
-    assert (
-        client.post(reverse("changes:decide", kwargs={"pk": link.pk, "verdict": "confirm"})).status_code
-        == 404
-    )
+    assert client.post(reverse("changes:decide", kwargs={"pk": link.pk, "verdict": "confirm"})).status_code == 404
     assert ChangeCorrelation.objects.get(pk=link.pk).status == "suggested"
 
 

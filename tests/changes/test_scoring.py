@@ -81,9 +81,7 @@ def test_a_change_after_the_alert_started_cannot_have_caused_it():
     later = score(change(started_at=ALERT.starts_at + timedelta(minutes=10)), ALERT, W)
     assert not later.in_window and later.confidence == 0.0 and later.factors["time"]["relation"] == "after"
     skewed = score(change(started_at=ALERT.starts_at + timedelta(seconds=60)), ALERT, W)
-    assert (
-        skewed.in_window and skewed.factors["time"]["relation"] == "during"
-    )  # within the clock-skew allowance
+    assert skewed.in_window and skewed.factors["time"]["relation"] == "during"  # within the clock-skew allowance
 
 
 def test_a_long_rollout_counts_from_its_end_and_fully_while_in_progress():
@@ -118,10 +116,7 @@ def test_a_dependency_counts_weaker_per_hop_and_a_consumer_weaker_still():
     far = score(change(service="far"), ALERT, W, relation)
     assert db.factors["service"] == {**db.factors["service"], "match": "dependency", "hops": 1, "score": 0.5}
     assert same > db.confidence > cache.confidence > W.threshold
-    assert (
-        frontend.factors["service"]["match"] == "dependent"
-        and db.confidence > frontend.confidence > W.threshold
-    )
+    assert frontend.factors["service"]["match"] == "dependent" and db.confidence > frontend.confidence > W.threshold
     assert far.factors["service"]["match"] == "unrelated" and not far.above(W.threshold)
 
 

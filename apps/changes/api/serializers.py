@@ -15,7 +15,14 @@ from aiops.roles import Role
 from .. import conf, forms, selectors
 from ..choices import ChangeOrigin, CorrelationStatus
 from ..explain import factor_rows, reason
-from ..models import CORRECTABLE_FIELDS, ChangeCorrelation, ChangeEvent, ChangeSource, CorrelationSettings
+from ..models import (
+    CORRECTABLE_FIELDS,
+    SOURCE_CONFIG_FIELDS,
+    ChangeCorrelation,
+    ChangeEvent,
+    ChangeSource,
+    CorrelationSettings,
+)
 from ..payloads import PayloadError, parse_generic
 from ..summary import change_url
 
@@ -102,9 +109,7 @@ class ChangeIngestSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         try:
-            return {
-                "change": parse_generic(data, default_source=ChangeOrigin.MANUAL, received_at=timezone.now())
-            }
+            return {"change": parse_generic(data, default_source=ChangeOrigin.MANUAL, received_at=timezone.now())}
         except PayloadError as exc:
             raise serializers.ValidationError(exc.errors) from exc
 
@@ -159,20 +164,9 @@ class ChangeSourceSerializer(OrgOwnedSerializer):
     class Meta:
         model = ChangeSource
         fields = [
-            "id",
-            "name",
-            "kind",
-            "enabled",
-            "secret",
-            "default_environment",
-            "service_map",
-            "workflows",
-            "rate_limit_per_minute",
-            "last_received_at",
-            "created_by",
-            "created_at",
+            "id", "name", "kind", "enabled", *SOURCE_CONFIG_FIELDS, "last_received_at", "created_by", "created_at",
             "updated_at",
-        ]
+        ]  # fmt: skip
         read_only_fields = ["last_received_at", "created_at", "updated_at"]
 
     def validate_service_map(self, value):
@@ -209,9 +203,7 @@ class RelatedChangeSerializer(serializers.Serializer):
 
     change = ChangeEventSerializer()
     confidence = serializers.FloatField()
-    status = serializers.CharField(
-        allow_null=True, help_text="suggested, confirmed, rejected, or null (no link)"
-    )
+    status = serializers.CharField(allow_null=True, help_text="suggested, confirmed, rejected, or null (no link)")
     related = serializers.BooleanField(source="relevant")
     correlation_id = serializers.SerializerMethodField()
     factors = serializers.DictField()

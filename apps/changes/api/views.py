@@ -38,9 +38,7 @@ class ChangeEventViewSet(OrgScopedModelViewSet):
         Prefetch(
             "correlations",
             to_attr="live_links",
-            queryset=ChangeCorrelation.objects.exclude(status=CorrelationStatus.REJECTED).order_by(
-                "-confidence"
-            ),
+            queryset=ChangeCorrelation.objects.exclude(status=CorrelationStatus.REJECTED).order_by("-confidence"),
         )
     )
     serializer_class = s.ChangeEventSerializer
@@ -58,13 +56,9 @@ class ChangeEventViewSet(OrgScopedModelViewSet):
 
     def _read(self, change, code=status.HTTP_200_OK):
         fresh = self.get_queryset().get(pk=change.pk)
-        return Response(
-            s.ChangeEventSerializer(fresh, context=self.get_serializer_context()).data, status=code
-        )
+        return Response(s.ChangeEventSerializer(fresh, context=self.get_serializer_context()).data, status=code)
 
-    @extend_schema(
-        request=OpenApiTypes.OBJECT, responses={201: s.ChangeEventSerializer, 200: s.ChangeEventSerializer}
-    )
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: s.ChangeEventSerializer, 200: s.ChangeEventSerializer})
     def create(self, request, *args, **kwargs):
         """Record a change (201); the same `external_id` again updates it (200)."""
         body = s.ChangeIngestSerializer(data=request.data)
@@ -94,14 +88,10 @@ class ChangeEventViewSet(OrgScopedModelViewSet):
         """
         query = s.StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        population = self.filter_queryset(
-            ChangeEvent.objects.visible_to(request.user).for_org(self.organization)
-        )
+        population = self.filter_queryset(ChangeEvent.objects.visible_to(request.user).for_org(self.organization))
         return Response(stats.change_stats(queryset=population, **query.validated_data))
 
-    @extend_schema(
-        request=s.VerdictSerializer, responses={201: s.CorrelationSerializer, 200: s.CorrelationSerializer}
-    )
+    @extend_schema(request=s.VerdictSerializer, responses={201: s.CorrelationSerializer, 200: s.CorrelationSerializer})
     @action(detail=True, methods=["post"], url_path=r"correlate/(?P<alert_id>[0-9]+)")
     def correlate(self, request, pk=None, alert_id=None):
         """Link the change to an alert by hand: confirmed (default) or rejected, with an optional note."""
@@ -133,9 +123,7 @@ class ChangeCorrelationViewSet(OrgScopedReadOnlyViewSet):
         return (
             super()
             .get_queryset()
-            .filter(
-                alert__in=selectors.visible_alerts(user=self.request.user, organization=self.organization)
-            )
+            .filter(alert__in=selectors.visible_alerts(user=self.request.user, organization=self.organization))
         )
 
     def _decide(self, request, verdict):

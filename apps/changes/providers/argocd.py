@@ -79,8 +79,6 @@ def parse(body, *, source, received_at: datetime) -> ChangeData:
     )
     data.started_at = parse_time(started_raw, "started_at", r.errors)
     data.finished_at = (
-        parse_time(r.present("finished_at"), "finished_at", r.errors)
-        if status != ChangeStatus.STARTED
-        else None
+        parse_time(r.present("finished_at"), "finished_at", r.errors) if status != ChangeStatus.STARTED else None
     )
     return finish(data, r.errors, received_at=received_at)
