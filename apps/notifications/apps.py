@@ -24,6 +24,8 @@ class NotificationsConfig(AppConfig):
             panels.register_panel(
                 slot, "notifications", "notifications/panels/history.html", context=context, order=60
             )
+        panels.register_panel("dashboard", "notifications", "notifications/panels/dashboard.html",
+                              context=notification_panels.dashboard_panel, order=60)
         panels.register_nav_item(_("Notifications"), "notifications:index", order=60)
         tick = max(1, int(tick_seconds()))
         schedules.register_periodic_task(

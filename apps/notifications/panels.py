@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+
 from aiops.access import access_for
 from aiops.roles import Role
 
-from .models import NotificationSubject
+from .choices import DeliveryStatus, EscalationStatus
+from .models import Escalation, NotificationDelivery, NotificationSubject
 from .selectors import deliveries_for_alert, deliveries_for_incident, escalations_for_subject_keys
 
 
@@ -44,4 +49,22 @@ def incident_panel(request, incident) -> dict | None:
         ).visible_to(request.user)[:10],
         "notification_can_snooze": False,
         "notification_alert": None,
+    }
+
+
+def dashboard_panel(request, organization) -> dict | None:
+    """Failed deliveries of the last day and running escalations: what needs a look now."""
+    if request is None or organization is None or not request.user.is_authenticated:
+        return None
+    if not access_for(request.user).has_role(organization.pk, Role.VIEWER):
+        return None
+    since = timezone.now() - timedelta(hours=24)
+    deliveries = NotificationDelivery.objects.visible_to(request.user).for_org(organization)
+    escalations = Escalation.objects.visible_to(request.user).for_org(organization).filter(
+        status=EscalationStatus.ACTIVE)
+    return {
+        "notification_failed_24h": deliveries.filter(status=DeliveryStatus.FAILED, created_at__gte=since).count(),
+        "notification_pending": deliveries.filter(status=DeliveryStatus.PENDING).count(),
+        "notification_active_escalations": escalations.select_related("subject")[:5],
+        "notification_active_escalations_count": escalations.count(),
     }

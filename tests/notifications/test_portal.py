@@ -100,3 +100,13 @@ def test_delivery_detail_and_retry(client, users_a, org_a, make_channel, http_st
     assert "HTTP 500 body" in page and "Send again" in page
     assert client.post(reverse("notifications:delivery-retry", args=[failed.pk])).status_code == 302
     assert NotificationDelivery.objects.get(pk=failed.pk).status in ("pending", "sent")
+
+
+def test_dashboard_card_shows_failures_and_escalations(client, users_a, org_a, org_b):
+    NotificationDeliveryFactory(organization=org_a, status="failed")
+    NotificationDeliveryFactory(organization=org_b, status="failed")
+    EscalationFactory(organization=org_a, subject__title="DB down")
+    client.force_login(users_a["viewer"])
+    html = client.get(reverse("dashboard")).content.decode()
+    card = html[html.index('id="panel-notifications"') :]
+    assert '?status=failed">1</a>' in card and "1 escalation running" in card and "DB down" in card

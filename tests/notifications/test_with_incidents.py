@@ -1,0 +1,75 @@
+"""Against the real apps: Alertmanager webhook → alerts → correlation engine → notifications.
+
+Every subscriber runs (eagerly, after each commit), so the incident events the notifier groups by
+are the incidents app's own, not hand-made ones.
+"""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.alerts.models import Alert
+from apps.notifications.models import NotificationDelivery, NotificationThread, NotificationTimer
+from tests.alerts.factories import IntegrationFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def storm_body(count: int) -> bytes:
+    started = (timezone.now() - timedelta(seconds=30)).isoformat().replace("+00:00", "Z")
+    alerts = [
+        {
+            "status": "firing",
+            "labels": {
+                "alertname": "DatabaseConnectionsFailing",
+                "service": "database",
+                "severity": "critical",
+                "instance": f"db-client-{i}:9187",
+                "env": "production",
+            },
+            "annotations": {"summary": f"Connections to the database failing from client {i}"},
+            "startsAt": started,
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus:9090/graph",
+            "fingerprint": f"{i:016x}",
+        }
+        for i in range(count)
+    ]
+    return json.dumps(
+        {
+            "version": "4",
+            "status": "firing",
+            "receiver": "aiops",
+            "groupKey": "{}:{alertname}",
+            "alerts": alerts,
+            "groupLabels": {},
+            "commonLabels": {},
+            "commonAnnotations": {},
+            "externalURL": "http://alertmanager:9093",
+            "truncatedAlerts": 0,
+        }
+    ).encode()
+
+
+def test_fourteen_alert_storm_through_the_correlation_engine(client, org_a, slack, slack_bot_channel, rule_for):
+    rule_for(slack_bot_channel, grouping="per_incident", severity_filter=["critical"])
+    integration = IntegrationFactory(organization=org_a)
+    url = reverse("alertmanager-hook", kwargs={"token": integration.token})
+
+    response = client.post(url, data=storm_body(14), content_type="application/json")
+    assert response.status_code == 202, response.content
+
+    assert Alert.objects.count() == 14
+    posts = [r for r in slack.requests if r.path == "/api/chat.postMessage"]
+    assert len(posts) == 1, [r.json["text"] for r in posts]
+    assert "Incident #1" in posts[0].json["text"]
+    [thread] = NotificationThread.objects.all()
+    assert thread.subject.kind == "incident"
+    final = json.dumps(slack.requests[-1].json, ensure_ascii=False)
+    assert "*Alerts:*\\n14" in final
+    assert not NotificationTimer.objects.filter(kind="group_wait", fired_at__isnull=True).exists()
+    assert NotificationDelivery.objects.filter(kind="new").count() == 1
+    slack.assert_no_contract_errors()
