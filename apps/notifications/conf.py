@@ -31,7 +31,7 @@ def lease_seconds() -> int:
 
 def outbox_grace_seconds() -> int:
     """Pending deliveries due longer than this are re-enqueued by the outbox re-scan."""
-    return setting("NOTIFICATIONS_OUTBOX_GRACE_SECONDS", 10)
+    return setting("NOTIFICATIONS_OUTBOX_GRACE_SECONDS", 60)
 
 
 def tick_seconds() -> int:

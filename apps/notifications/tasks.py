@@ -6,7 +6,7 @@ services are idempotent, so a retried or redelivered task never sends twice.
 """
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 
 from . import services
 
@@ -16,7 +16,9 @@ DB_ERRORS = (OperationalError, InterfaceError)
 @shared_task(
     name="notifications.handle_event",
     acks_late=True,
-    autoretry_for=DB_ERRORS,
+    # A uniqueness race with a concurrent event rolls the whole decision back; the retry sees the
+    # other transaction's rows and decides again.
+    autoretry_for=(*DB_ERRORS, IntegrityError),
     retry_backoff=1,
     retry_backoff_max=60,
     max_retries=30,

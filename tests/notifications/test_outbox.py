@@ -144,7 +144,7 @@ def test_decision_committed_but_send_lost_is_delivered_by_the_rescan(
     assert delivery.status == "pending" and hook.requests == []
     with django_capture_on_commit_callbacks(execute=True):
         assert services.outbox_rescan(now=timezone.now()) == 0  # still within the grace period
-        assert services.outbox_rescan(now=timezone.now() + timedelta(seconds=60)) == 1
+        assert services.outbox_rescan(now=timezone.now() + timedelta(seconds=120)) == 1
     assert len(hook.wait_for(1)) == 1
     delivery.refresh_from_db()
     assert delivery.status == "sent"

@@ -9,6 +9,7 @@ with a backoff instead of blocking the queue behind it.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -26,11 +27,12 @@ from .outbox import EventRef, queue_delivery
 logger = logging.getLogger(__name__)
 
 
-def timers_fire_due(*, now: datetime | None = None, limit: int = 200) -> int:
-    """Fire up to `limit` due timers; returns how many were handled."""
+def timers_fire_due(*, now: datetime | None = None, limit: int = 2000, budget_seconds: float = 20.0) -> int:
+    """Fire due timers (at most `limit`, for at most `budget_seconds`); returns how many were handled."""
     now = now or timezone.now()
     handled = 0
-    while handled < limit:
+    deadline = time.monotonic() + budget_seconds
+    while handled < limit and time.monotonic() < deadline:
         with transaction.atomic():
             timer = (
                 NotificationTimer.objects.select_for_update(skip_locked=True)
