@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from aiops.api.routers import OptionalSlashRouter
 
 from . import views
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("integrations", views.IntegrationViewSet, basename="integration")
 router.register("alerts", views.AlertViewSet, basename="alert")
 router.register("alert-events", views.AlertEventViewSet, basename="alertevent")

@@ -1,9 +1,9 @@
 from django.urls import re_path
-from rest_framework.routers import SimpleRouter
+from aiops.api.routers import OptionalSlashRouter
 
 from . import views
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("llm-providers", views.LLMProviderViewSet, basename="llmprovider")
 router.register("analysis-policies", views.AnalysisPolicyViewSet, basename="analysispolicy")
 router.register("analyses", views.AnalysisViewSet, basename="analysis")

@@ -1,9 +1,9 @@
 from django.urls import re_path
-from rest_framework.routers import SimpleRouter
+from aiops.api.routers import OptionalSlashRouter
 
 from . import views
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("changes", views.ChangeEventViewSet, basename="change")
 router.register("change-correlations", views.ChangeCorrelationViewSet, basename="changecorrelation")
 router.register("change-sources", views.ChangeSourceViewSet, basename="changesource")
