@@ -109,9 +109,7 @@ def line_chart(
     )
 
 
-def trend_charts(
-    stats: dict, *, helpful_label: str, repeat_label: str, stars_label: str, target_label: str
-) -> dict:
+def trend_charts(stats: dict, *, helpful_label: str, repeat_label: str, stars_label: str, target_label: str) -> dict:
     """The dashboard's two charts: helpful and repeat rates (with the target), and average stars."""
     trend = stats["trend"]
     labels = [row["start"][5:] for row in trend]

@@ -10,7 +10,7 @@ def lookback_days() -> int:
 
 def candidates_per_prefilter() -> int:
     """Rows each indexed prefilter (same name, same service, related services, rated alerts) may add."""
-    return setting("FEEDBACK_CANDIDATES_PER_PREFILTER", 200)
+    return setting("FEEDBACK_CANDIDATES_PER_PREFILTER", 100)
 
 
 def min_similarity() -> float:

@@ -14,9 +14,7 @@ ACCURACY_CHOICES = [("", _("no opinion")), ("yes", _("accurate")), ("no", _("ina
 class VerdictForm(forms.Form):
     """A verdict: every field optional, so one click (👍 or ★★★★) posts only what it changes."""
 
-    feedback_type = forms.ChoiceField(
-        label=_("Verdict"), choices=[("", "—"), *FeedbackType.choices], required=False
-    )
+    feedback_type = forms.ChoiceField(label=_("Verdict"), choices=[("", "—"), *FeedbackType.choices], required=False)
     rating = forms.IntegerField(label=_("Stars"), min_value=1, max_value=5, required=False)
     comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     correct_action = forms.CharField(
@@ -65,9 +63,7 @@ class AnalysisFeedbackForm(VerdictForm):
 
 class MarkFixForm(forms.Form):
     solution_summary = forms.CharField(label=_("What fixed it"), widget=forms.Textarea(attrs={"rows": 2}))
-    manual_steps = forms.CharField(
-        label=_("Manual steps"), widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
+    manual_steps = forms.CharField(label=_("Manual steps"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     runbook = forms.ModelChoiceField(label=_("Runbook"), queryset=None, required=False)
     problem_summary = forms.CharField(label=_("Problem"), required=False)
 
@@ -102,9 +98,7 @@ class RemediationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["runbook"].queryset = runbooks
         if self.instance.pk:
-            self.fields["labels_text"].initial = "\n".join(
-                f"{k}={v}" for k, v in self.instance.alert_labels.items()
-            )
+            self.fields["labels_text"].initial = "\n".join(f"{k}={v}" for k, v in self.instance.alert_labels.items())
 
     def clean_labels_text(self) -> dict:
         labels = {}

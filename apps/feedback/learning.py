@@ -36,8 +36,7 @@ def _alert_ref(alert_id: int, label: str) -> dict:
 
 def _refs(outcome: Outcome, names: dict[int, str]) -> list[dict]:
     refs = [
-        {"type": "feedback.successfulremediation", "id": pk, "label": "fix library"}
-        for pk in outcome.entry_ids[:3]
+        {"type": "feedback.successfulremediation", "id": pk, "label": "fix library"} for pk in outcome.entry_ids[:3]
     ]
     refs += [_alert_ref(pk, names.get(pk, "alert")) for pk in outcome.alert_ids[:5]]
     return refs
@@ -110,8 +109,7 @@ def _case_line(number: int, case: Case, outcomes: list[Outcome]) -> str:
         else obj.status
     )
     line = (
-        f"{number}. {case.percent}% similar — {obj.name} on {obj.service or '-'}, "
-        f"{obj.starts_at:%Y-%m-%d} ({ended})."
+        f"{number}. {case.percent}% similar — {obj.name} on {obj.service or '-'}, {obj.starts_at:%Y-%m-%d} ({ended})."
     )
     mine = [o for o in outcomes if obj.pk in o.alert_ids]
     worked = [o.text for o in mine if o.verdict == "worked"]

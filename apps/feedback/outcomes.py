@@ -204,11 +204,7 @@ def outcomes_for(
 
 def split(outcomes: list[Outcome]) -> tuple[list[Outcome], list[Outcome], list[Outcome]]:
     """(worked, failed, mixed), each strongest first."""
-    worked = sorted(
-        (o for o in outcomes if o.verdict == "worked"), key=lambda o: (-(o.worked - o.failed), -o.worked)
-    )
-    failed = sorted(
-        (o for o in outcomes if o.verdict == "failed"), key=lambda o: (-(o.failed - o.worked), -o.failed)
-    )
+    worked = sorted((o for o in outcomes if o.verdict == "worked"), key=lambda o: (-(o.worked - o.failed), -o.worked))
+    failed = sorted((o for o in outcomes if o.verdict == "failed"), key=lambda o: (-(o.failed - o.worked), -o.failed))
     mixed = [o for o in outcomes if o.verdict == "mixed"]
     return worked, failed, mixed

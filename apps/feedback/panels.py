@@ -56,9 +56,7 @@ def feedback_context(request, subject_type: str, obj) -> dict:
         "fb_rate_url": reverse("feedback:rate", kwargs={"pk": analysis.pk}) if analysis else "",
         "fb_mine": mine,
         "fb_sections": [{"key": s.value, "label": s.label, "mine": sections.get(s.value)} for s in Section],
-        "fb_summary": selectors.feedback_summary(analysis=analysis, user=user, organization=org)
-        if analysis
-        else None,
+        "fb_summary": selectors.feedback_summary(analysis=analysis, user=user, organization=org) if analysis else None,
         "fb_stars": STARS,
         "fb_types": FeedbackType.choices,
         "fb_can_write": writable and finished,
@@ -66,9 +64,7 @@ def feedback_context(request, subject_type: str, obj) -> dict:
         "fb_fix_text": selectors.fix_suggestion(analysis=analysis, user=user) if finished else "",
         "fb_runbooks": selectors.runbook_choices(user=user, organization=org) if writable else [],
         "fb_runs": (
-            selectors.alert_runs(alert=obj, user=user, organization=org)
-            if subject_type == SubjectType.ALERT
-            else []
+            selectors.alert_runs(alert=obj, user=user, organization=org) if subject_type == SubjectType.ALERT else []
         ),
         "fb_failed": analysis is not None and analysis.effective.status == AnalysisStatus.FAILED,
     }
@@ -112,9 +108,7 @@ def register() -> None:
 
     from aiops.panels import register_nav_item, register_panel
 
-    register_panel(
-        "alert_detail", "feedback", "feedback/panels/analysis.html", context=alert_feedback_panel, order=21
-    )
+    register_panel("alert_detail", "feedback", "feedback/panels/analysis.html", context=alert_feedback_panel, order=21)
     register_panel(
         "incident_detail",
         "feedback",
@@ -123,7 +117,5 @@ def register() -> None:
         order=21,
     )
     register_panel("alert_detail", "similar", "feedback/panels/similar.html", context=similar_panel, order=22)
-    register_panel(
-        "dashboard_wide", "feedback", "feedback/panels/dashboard.html", context=dashboard_panel, order=30
-    )
+    register_panel("dashboard_wide", "feedback", "feedback/panels/dashboard.html", context=dashboard_panel, order=30)
     register_nav_item(gettext_lazy("Fix library"), "feedback:library", order=65)

@@ -42,8 +42,7 @@ def feedback_summary(*, analysis, user, organization) -> dict:
         "positive_percent": round(100 * row["positive"] / row["count"]) if row["count"] else None,
         "average": round(row["average"], 1) if row["average"] is not None else None,
         "sections": [
-            {"key": s.value, "label": s.label, **by_section.get(s.value, {"total": 0, "accurate": 0})}
-            for s in Section
+            {"key": s.value, "label": s.label, **by_section.get(s.value, {"total": 0, "accurate": 0})} for s in Section
         ],
     }
 
@@ -89,11 +88,7 @@ def runbook_choices(*, user, organization):
 
 
 def library(*, user, organization):
-    return (
-        SuccessfulRemediation.objects.visible_to(user)
-        .for_org(organization)
-        .select_related("runbook", "verified_by")
-    )
+    return SuccessfulRemediation.objects.visible_to(user).for_org(organization).select_related("runbook", "verified_by")
 
 
 def fix_suggestion(*, analysis, user) -> str:

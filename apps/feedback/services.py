@@ -45,9 +45,7 @@ VOLATILE_LABELS = frozenset(
 
 
 def key_labels(labels: dict | None) -> dict:
-    return {
-        k: v for k, v in sorted((labels or {}).items()) if k not in VOLATILE_LABELS and v not in (None, "")
-    }
+    return {k: v for k, v in sorted((labels or {}).items()) if k not in VOLATILE_LABELS and v not in (None, "")}
 
 
 # --- what was judged ---------------------------------------------------------------------------
@@ -235,9 +233,7 @@ def section_record(
     """Record (or edit) whether one section of an analysis was accurate, and the user's correction."""
     _check_finished(analysis)
     if section not in Section.values:
-        raise ValidationError(
-            {"section": _("Choose one of: %(values)s.") % {"values": ", ".join(Section.values)}}
-        )
+        raise ValidationError({"section": _("Choose one of: %(values)s.") % {"values": ", ".join(Section.values)}})
     if not isinstance(is_accurate, bool):
         raise ValidationError({"is_accurate": _("Say true or false.")})
     snapshot = analysis_snapshot(analysis)
@@ -331,10 +327,7 @@ def _from_source(*, alert, incident, execution) -> dict:
         defaults.update(solution_summary=f"Ran the runbook {name}", runbook=execution.runbook)
     if alert is not None and "solution_summary" not in defaults:
         said = (
-            RemediationFeedback.objects.filter(alert=alert)
-            .exclude(correct_action="")
-            .order_by("-updated_at")
-            .first()
+            RemediationFeedback.objects.filter(alert=alert).exclude(correct_action="").order_by("-updated_at").first()
         )
         if said is not None:
             defaults["solution_summary"] = said.correct_action
@@ -476,10 +469,7 @@ def _repeats(analysis, failed) -> str:
     """The failed suggestion `analysis` repeats, or ""."""
     effective = analysis.effective
     runbook = ((effective.suggested_runbook or {}).get("name") or "").lower()
-    steps = [
-        normalise(str(s.get("step", "")) if isinstance(s, dict) else str(s))
-        for s in effective.remediation or []
-    ]
+    steps = [normalise(str(s.get("step", "")) if isinstance(s, dict) else str(s)) for s in effective.remediation or []]
     for outcome in failed:
         if runbook and outcome.runbook and runbook == outcome.runbook.lower():
             return outcome.text

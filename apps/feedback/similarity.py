@@ -33,6 +33,23 @@ from .text import TfIdf, jaccard, label_pairs, words
 WEIGHTS = {"name": 0.35, "labels": 0.25, "text": 0.25, "service": 0.15}
 HOP_SCORE = {1: 0.6, 2: 0.3}
 GLOB_CHARS = ("*", "?", "[")
+# What ranking, the panel, the API and the prompt read of a candidate alert (annotations etc. stay unread).
+CASE_FIELDS = (
+    "id",
+    "organization_id",
+    "team_id",
+    "name",
+    "service",
+    "instance",
+    "environment",
+    "summary",
+    "description",
+    "labels",
+    "status",
+    "severity",
+    "starts_at",
+    "ends_at",
+)
 
 
 @dataclass
@@ -110,18 +127,12 @@ def related_services(alert) -> dict[str, tuple[float, str]]:
 def _candidate_alerts(alert, alerts_qs, since, limit: int, services: dict) -> list[Alert]:
     """Bounded, indexed prefilters (organisation first in every index used)."""
     base = alerts_qs.filter(starts_at__gte=since).exclude(pk=alert.pk)
-    ids: set[int] = set(
-        base.filter(name=alert.name).order_by("-starts_at").values_list("pk", flat=True)[:limit]
-    )
+    ids: set[int] = set(base.filter(name=alert.name).order_by("-starts_at").values_list("pk", flat=True)[:limit])
     if alert.service:
-        ids.update(
-            base.filter(service=alert.service).order_by("-starts_at").values_list("pk", flat=True)[:limit]
-        )
+        ids.update(base.filter(service=alert.service).order_by("-starts_at").values_list("pk", flat=True)[:limit])
     neighbours = [name for name in services if name != alert.service][:50]
     if neighbours:
-        ids.update(
-            base.filter(service__in=neighbours).order_by("-starts_at").values_list("pk", flat=True)[:limit]
-        )
+        ids.update(base.filter(service__in=neighbours).order_by("-starts_at").values_list("pk", flat=True)[:limit])
     # Alerts people gave feedback on are the ones worth finding even under another name.
     for model in (RemediationFeedback, AnalysisFeedback):
         ids.update(
@@ -131,16 +142,19 @@ def _candidate_alerts(alert, alerts_qs, since, limit: int, services: dict) -> li
             .order_by("-created_at")
             .values_list("alert_id", flat=True)[:limit]
         )
-    return list(base.filter(pk__in=ids))
+    return list(base.filter(pk__in=ids).only(*CASE_FIELDS))
 
 
 def _candidate_entries(alert, entries_qs, limit: int, services: dict) -> list[SuccessfulRemediation]:
+    """Entries for this alert name or a related service (indexed), and shell-pattern entries."""
     active = entries_qs.filter(is_active=True)
-    matching = Q(alert_pattern__iexact=alert.name) | Q(service__in=list(services)[:50])
+    ids = set(active.filter(alert_pattern=alert.name).values_list("pk", flat=True)[:limit])
+    if services:
+        ids.update(active.filter(service__in=list(services)[:50]).values_list("pk", flat=True)[:limit])
+    globs = Q()
     for char in GLOB_CHARS:
-        matching |= Q(alert_pattern__contains=char)
-    ids = set(active.filter(matching).values_list("pk", flat=True)[:limit])
-    ids.update(active.order_by("-verified_at").values_list("pk", flat=True)[:limit])
+        globs |= Q(alert_pattern__contains=char)
+    ids.update(active.filter(globs).values_list("pk", flat=True)[:limit])
     return list(active.filter(pk__in=ids).select_related("runbook", "verified_by"))
 
 
@@ -175,9 +189,7 @@ def similar_cases(
         entries_qs = entries_qs.visible_to(user)
     services = related_services(alert)
     alerts = (
-        _candidate_alerts(alert, alerts_qs, since, per_filter, services)
-        if {"alert", "incident"} & set(kinds)
-        else []
+        _candidate_alerts(alert, alerts_qs, since, per_filter, services) if {"alert", "incident"} & set(kinds) else []
     )
     entries = _candidate_entries(alert, entries_qs, per_filter, services) if "remediation" in kinds else []
 

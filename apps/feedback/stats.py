@@ -115,9 +115,7 @@ def _trend(analysis_fb, checks, after, before, days) -> list[dict]:
 
 
 def _top_fixes(feedback, sections, entries) -> list[dict]:
-    worked = [
-        o for o in pool(feedback_records(feedback, sections) + entry_records(entries)) if o.worked > o.failed
-    ]
+    worked = [o for o in pool(feedback_records(feedback, sections) + entry_records(entries)) if o.worked > o.failed]
     worked.sort(key=lambda o: (-o.worked, o.failed))
     return [
         {

@@ -34,9 +34,7 @@ from .stats import feedback_stats
 
 def _errors(exc: ValidationError) -> list[str]:
     if hasattr(exc, "message_dict"):
-        return [
-            f"{field}: {m}" if field != "__all__" else m for field, ms in exc.message_dict.items() for m in ms
-        ]
+        return [f"{field}: {m}" if field != "__all__" else m for field, ms in exc.message_dict.items() for m in ms]
     return list(exc.messages)
 
 
@@ -57,9 +55,7 @@ class SubjectPanelView(OrgScopedViewMixin, View):
     def get(self, request, pk: int):
         model = Alert if self.subject_type == SubjectType.ALERT else Incident
         obj = get_object_or_404(model.objects.visible_to(request.user).for_org(request.organization), pk=pk)
-        return render(
-            request, "feedback/panels/analysis.html", feedback_context(request, self.subject_type, obj)
-        )
+        return render(request, "feedback/panels/analysis.html", feedback_context(request, self.subject_type, obj))
 
 
 class IncidentPanelView(SubjectPanelView):
@@ -87,9 +83,7 @@ class RateAnalysisView(OrgScopedViewMixin, View):
     required_role = Role.OPERATOR
 
     def post(self, request, pk: int):
-        analysis = get_object_or_404(
-            Analysis.objects.visible_to(request.user).for_org(request.organization), pk=pk
-        )
+        analysis = get_object_or_404(Analysis.objects.visible_to(request.user).for_org(request.organization), pk=pk)
         subject_type, obj = _subject_of(request, analysis)
         form = AnalysisFeedbackForm(request.POST)
         if not form.is_valid():
@@ -100,9 +94,7 @@ class RateAnalysisView(OrgScopedViewMixin, View):
                 errors=[f"{form.fields[f].label}: {e}" for f, es in form.errors.items() for e in es],
             )
         try:
-            services.feedback_record(
-                analysis=analysis, user=request.user, sections=form.sections(), **form.changes()
-            )
+            services.feedback_record(analysis=analysis, user=request.user, sections=form.sections(), **form.changes())
         except ValidationError as exc:
             return _panel_or_redirect(request, subject_type, obj, errors=_errors(exc))
         return _panel_or_redirect(request, subject_type, obj, notice=_("Thank you: your feedback is saved."))
@@ -212,9 +204,7 @@ class LibraryView(OrgScopedViewMixin, ListView):
 
     def get_queryset(self):
         base = selectors.library(user=self.request.user, organization=self.request.organization)
-        self.filterset = SuccessfulRemediationFilterSet(
-            self.request.GET or None, queryset=base, request=self.request
-        )
+        self.filterset = SuccessfulRemediationFilterSet(self.request.GET or None, queryset=base, request=self.request)
         return self.filterset.qs
 
     def get_context_data(self, **kwargs):
@@ -277,9 +267,7 @@ class RemediationEditView(OrgScopedViewMixin, View):
                 messages.success(request, _("The fix library entry is saved."))
                 return redirect("feedback:detail", pk=entry.pk)
             except ValidationError as exc:
-                for field, errs in (
-                    exc.message_dict.items() if hasattr(exc, "message_dict") else [(None, exc.messages)]
-                ):
+                for field, errs in exc.message_dict.items() if hasattr(exc, "message_dict") else [(None, exc.messages)]:
                     form.add_error(field if field in form.fields else None, errs)
         return render(request, "feedback/remediation_form.html", {"form": form, "entry": entry}, status=400)
 

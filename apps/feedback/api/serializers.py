@@ -100,9 +100,7 @@ class FeedbackCreateSerializer(AnalysisVerdictInputSerializer):
         if bool(attrs.get("analysis")) == bool(attrs.get("execution")):
             raise serializers.ValidationError({"analysis": ["Give either an analysis or an execution."]})
         if attrs.get("execution") and attrs.get("sections"):
-            raise serializers.ValidationError(
-                {"sections": ["Sections belong to an analysis, not an execution."]}
-            )
+            raise serializers.ValidationError({"sections": ["Sections belong to an analysis, not an execution."]})
         return attrs
 
 

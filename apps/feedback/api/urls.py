@@ -11,9 +11,7 @@ router.register("remediations", views.SuccessfulRemediationViewSet, basename="re
 router.register("repeat-checks", views.RepeatCheckViewSet, basename="repeat-check")
 
 urlpatterns = [
-    re_path(
-        r"^alerts/(?P<alert_id>[0-9]+)/feedback/?$", views.AlertFeedbackView.as_view(), name="alert-feedback"
-    ),
+    re_path(r"^alerts/(?P<alert_id>[0-9]+)/feedback/?$", views.AlertFeedbackView.as_view(), name="alert-feedback"),
     re_path(
         r"^(?:runbook-)?executions/(?P<execution_id>[0-9]+)/feedback/?$",
         views.ExecutionFeedbackView.as_view(),

@@ -94,9 +94,7 @@ class RemediationFeedbackViewSet(_OwnRowsMixin, OrgScopedModelViewSet):
                     sections=body.validated_data.get("sections"),
                     **body.changes(),
                 )
-            return services.execution_feedback_record(
-                execution=execution, user=self.request.user, **body.changes()
-            )
+            return services.execution_feedback_record(execution=execution, user=self.request.user, **body.changes())
 
     @extend_schema(request=s.FeedbackCreateSerializer, responses={201: s.RemediationFeedbackSerializer})
     def create(self, request, *args, **kwargs):
@@ -120,9 +118,7 @@ class RemediationFeedbackViewSet(_OwnRowsMixin, OrgScopedModelViewSet):
         if not partial and "feedback_type" not in body.validated_data:
             raise serializers.ValidationError({"feedback_type": ["This field is required."]})
         target = row.analysis if row.analysis_id else None
-        row, _created = self._record(
-            analysis=target, execution=row.execution if target is None else None, body=body
-        )
+        row, _created = self._record(analysis=target, execution=row.execution if target is None else None, body=body)
         return Response(self.get_serializer(row).data)
 
 
@@ -159,9 +155,7 @@ class AnalysisFeedbackViewSet(_OwnRowsMixin, OrgScopedModelViewSet):
         body = s.SectionFeedbackUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if row.analysis_id is None:
-            raise serializers.ValidationError(
-                {"analysis": ["The analysis of this feedback no longer exists."]}
-            )
+            raise serializers.ValidationError({"analysis": ["The analysis of this feedback no longer exists."]})
         data = body.validated_data
         with as_api_errors():
             row, _created = services.section_record(
@@ -206,9 +200,7 @@ class SuccessfulRemediationViewSet(OrgScopedModelViewSet):
 
     def perform_update(self, serializer):
         with as_api_errors():
-            services.remediation_update(
-                entry=serializer.instance, user=self.request.user, **serializer.validated_data
-            )
+            services.remediation_update(entry=serializer.instance, user=self.request.user, **serializer.validated_data)
 
     @extend_schema(parameters=[s.SimilarQuerySerializer], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
@@ -263,9 +255,7 @@ class AlertFeedbackView(_MethodRoles):
     serializer_class = s.RemediationFeedbackSerializer
 
     def _alert(self, request, alert_id):
-        return get_object_or_404(
-            Alert.objects.visible_to(request.user).for_org(self.organization), pk=alert_id
-        )
+        return get_object_or_404(Alert.objects.visible_to(request.user).for_org(self.organization), pk=alert_id)
 
     @extend_schema(responses=s.RemediationFeedbackSerializer(many=True))
     def get(self, request, alert_id: int):
@@ -317,9 +307,7 @@ class ExecutionFeedbackView(_MethodRoles):
     @extend_schema(responses=s.RemediationFeedbackSerializer(many=True))
     def get(self, request, execution_id: int):
         execution = self._execution(request, execution_id)
-        rows = selectors.execution_feedback(
-            execution=execution, user=request.user, organization=self.organization
-        )
+        rows = selectors.execution_feedback(execution=execution, user=request.user, organization=self.organization)
         return Response(s.RemediationFeedbackSerializer(rows[:200], many=True).data)
 
     @extend_schema(request=s.VerdictInputSerializer, responses={201: s.RemediationFeedbackSerializer})
@@ -328,9 +316,7 @@ class ExecutionFeedbackView(_MethodRoles):
         body = s.VerdictInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with as_api_errors():
-            row, created = services.execution_feedback_record(
-                execution=execution, user=request.user, **body.changes()
-            )
+            row, created = services.execution_feedback_record(execution=execution, user=request.user, **body.changes())
         return Response(
             s.RemediationFeedbackSerializer(row).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -345,6 +331,4 @@ class FeedbackStatsView(_MethodRoles):
     def get(self, request):
         query = s.StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(
-            feedback_stats(organization=self.organization, user=request.user, **query.validated_data)
-        )
+        return Response(feedback_stats(organization=self.organization, user=request.user, **query.validated_data))
