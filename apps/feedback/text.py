@@ -13,6 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 _STOPWORD_TEXT = """
 a an and are as at be been but by for from has have in into is it its of on or so than that the
@@ -124,9 +125,15 @@ class TfIdf:
         return sum(value * b.get(key, 0.0) for key, value in a.items()) / (norm_a * norm_b)
 
 
+@lru_cache(maxsize=4096)
+def _features_cached(text: str) -> Counter:
+    # Read-only by convention: callers never change the returned bag.
+    return features(text)
+
+
 def text_similarity(a: str, b: str) -> float:
     """Cosine of plain (un-weighted) feature bags: for comparing two snippets without a corpus."""
-    return cosine(features(a), features(b))
+    return cosine(_features_cached(a), _features_cached(b))
 
 
 def jaccard(a: Iterable, b: Iterable) -> float:
@@ -199,17 +206,27 @@ def cluster(items: list[tuple[str, object]], *, threshold: float = SAME_ADVICE) 
     """Group (text, payload) pairs whose texts give the same advice; first-seen order, greedy.
 
     Each group is compared through its first text, so a chain of small rewordings cannot drift
-    into one group that mixes unrelated fixes.
+    into one group that mixes unrelated fixes. Repeated texts are placed once, and a text is only
+    compared with groups whose first text shares a word with it, so thousands of ratings group in
+    well under a second.
     """
     groups: list[list[tuple[str, object]]] = []
     heads: list[Counter] = []
+    by_word: dict[str, list[int]] = {}
+    placed: dict[str, int] = {}
     for text, payload in items:
-        bag = features(text)
-        for index, head in enumerate(heads):
-            if normalise(groups[index][0][0]).lower() == normalise(text).lower() or cosine(head, bag) >= threshold:
-                groups[index].append((text, payload))
-                break
-        else:
-            groups.append([(text, payload)])
-            heads.append(bag)
+        key = normalise(text).lower()
+        index = placed.get(key)
+        if index is None:
+            bag = _features_cached(text)
+            candidates = sorted({i for w in set(words(text)) for i in by_word.get(w, ())})
+            index = next((i for i in candidates if cosine(heads[i], bag) >= threshold), None)
+            if index is None:
+                index = len(groups)
+                groups.append([])
+                heads.append(bag)
+                for word in set(words(text)):
+                    by_word.setdefault(word, []).append(index)
+            placed[key] = index
+        groups[index].append((text, payload))
     return groups
