@@ -12,10 +12,11 @@ last alert + window, by `startsAt`, never arrival time) contains it. Strategies,
 
 A contradiction is a different environment, or both sides being placed in the dependency graph
 with no chain between them. Temporal closeness alone never joins two failures the topology says
-are unrelated: fifty simultaneous failures stay fifty incidents. When the new alert's service is a
-dependency of the root-cause services of several open, untouched incidents, it is their common
-cause and they are merged (`auto_merge`); being a dependency of mere symptoms is not enough, so one
-alert on a shared service cannot fold unrelated failures together. A resolved alert may join an
+are unrelated: fifty simultaneous failures stay fifty incidents. When the new alert's service ties
+the root causes of several open, untouched incidents together — it is a dependency of each root, or
+depends directly on each (an API whose database and cache failed as two incidents) — they are one
+failure and are merged (`auto_merge`). Being related to mere symptoms is not enough, so one alert
+on a shared service cannot fold unrelated failures together. A resolved alert may join an
 incident but never opens one; a resolved incident is never joined, only re-opened within
 `reopen_window_minutes`.
 """
@@ -68,7 +69,9 @@ class Match:
     strategy: str
     score: int
     reason: str
-    cause_of: bool = False  # the alert's service is a dependency of the incident's root-cause service
+    # The alert's service is a dependency of the incident's root-cause service, or depends on it
+    # directly: it sits on the incident's causal chain, so it can tie two incidents together.
+    joins_root: bool = False
 
 
 @dataclass
@@ -185,7 +188,8 @@ class _Weigher:
                 Strategy.TOPOLOGY,
                 80 - 10 * hops,
                 f"Topology: {how} ({via}), which is already failing in this incident; {gap} apart.",
-                cause_of=root in self.related and self.related[root][1] == "downstream",
+                joins_root=root in self.related
+                and (self.related[root][1] == "downstream" or self.related[root][0] == 1),
             )
         if self.contradiction(incident):
             return None
@@ -366,7 +370,7 @@ def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
             causes = [
                 m.incident
                 for m in matches
-                if m.cause_of and m.strategy == Strategy.TOPOLOGY and m.incident.status != IncidentStatus.RESOLVED
+                if m.joins_root and m.strategy == Strategy.TOPOLOGY and m.incident.status != IncidentStatus.RESOLVED
             ]
             if len(causes) > 1 and all(_mergeable(i) for i in causes):
                 target = min(causes, key=lambda i: (i.started_at, i.number))
@@ -377,8 +381,8 @@ def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
                             other,
                             graph=graph,
                             label_keys=config.label_keys,
-                            reason=f"{alert.service or alert.name} is a dependency of services in both "
-                            "incidents: one failure.",
+                            reason=f"{alert.service or alert.name} connects the root causes of both incidents "
+                            "in the dependency graph: one failure.",
                         )
                         merged.append(other.pk)
                 best = next(m for m in matches if m.incident.pk == target.pk)

@@ -109,9 +109,7 @@ def topology(org_a):
         }
         for source, targets in edges.items():
             for target in targets:
-                Dependency.objects.get_or_create(
-                    organization=org, source=services[source], target=services[target]
-                )
+                Dependency.objects.get_or_create(organization=org, source=services[source], target=services[target])
         return services
 
     return build

@@ -13,9 +13,7 @@ class IncidentFactory(factory.django.DjangoModelFactory):
 
     organization = factory.SubFactory(OrganizationFactory)
     number = factory.LazyAttribute(
-        lambda o: (
-            (Incident.objects.filter(organization=o.organization).aggregate(n=Max("number"))["n"] or 0) + 1
-        )
+        lambda o: (Incident.objects.filter(organization=o.organization).aggregate(n=Max("number"))["n"] or 0) + 1
     )
     title = factory.Sequence(lambda n: f"Incident {n}")
     title_is_auto = False

@@ -115,9 +115,7 @@ def generate(
                     combos.append((service, hop, name, r))
         rng.shuffle(combos)
         root_combos = [c for c in combos if c[0] == root][:3]
-        chosen = (
-            root_combos + [c for c in combos if c not in root_combos][: alerts_per_failure - len(root_combos)]
-        )
+        chosen = root_combos + [c for c in combos if c not in root_combos][: alerts_per_failure - len(root_combos)]
         for service, hop, name, r in chosen:
             at = start + hop * rng.uniform(5, 25) + rng.uniform(0, 60)
             severity = "critical" if hop == 0 or rng.random() < 0.3 else "warning"
@@ -227,9 +225,7 @@ def score(scenario: Scenario, alerts: list[Alert]) -> Score:
     precision = tp / pred_pairs if pred_pairs else 1.0
     recall = tp / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    roots = dict(
-        Incident.objects.filter(pk__in=set(incident_of.values())).values_list("pk", "root_cause_service_name")
-    )
+    roots = dict(Incident.objects.filter(pk__in=set(incident_of.values())).values_list("pk", "root_cause_service_name"))
     hits, misses = 0, []
     for gid, root in scenario.roots.items():
         holders = Counter(p for t, p in zip(truth, predicted, strict=True) if t == gid)

@@ -33,9 +33,7 @@ def test_list_filters_and_detail(incident, users_a, api_client_for):
     }
     assert detail["root_cause_evidence"]["method"] == "topology"
     links = client.get(f"{BASE}{incident.pk}/alerts/").json()["results"]
-    assert (
-        links[0]["is_root_cause"] and links[0]["alert_service"] == "db" and links[0]["strategy"] == "topology"
-    )
+    assert links[0]["is_root_cause"] and links[0]["alert_service"] == "db" and links[0]["strategy"] == "topology"
     assert org_a.pk == incident.organization_id
 
 
@@ -53,9 +51,7 @@ def test_actions_need_operator(incident, users_a, api_client_for):
 def test_lifecycle_over_the_api(incident, users_a, api_client_for):
     client = api_client_for(users_a["operator"], incident.organization)
     url = f"{BASE}{incident.pk}/"
-    assert (
-        client.post(url + "status/", {"status": "mitigated"}, format="json").json()["status"] == "mitigated"
-    )
+    assert client.post(url + "status/", {"status": "mitigated"}, format="json").json()["status"] == "mitigated"
     bad = client.post(url + "status/", {"status": "open"}, format="json")
     assert bad.status_code == 409 and "cannot become Open" in bad.json()["error"]["message"]
     assert client.post(url + "status/", {"status": "bogus"}, format="json").status_code == 400
@@ -70,9 +66,7 @@ def test_lifecycle_over_the_api(incident, users_a, api_client_for):
         format="json",
     ).json()
     assert patched["status"] == "resolved" and patched["impact"] == "Checkout down 12 min"
-    assert (
-        patched["assignee_username"] == "a-operator" and patched["action_items"][0]["title"] == "Pool alerts"
-    )
+    assert patched["assignee_username"] == "a-operator" and patched["action_items"][0]["title"] == "Pool alerts"
     comment = client.post(url + "comment/", {"body": "root cause: pool"}, format="json")
     assert comment.status_code == 201 and comment.json()["author_username"] == "a-operator"
     assert client.get(url + "comments/").json()["count"] == 1
@@ -85,15 +79,10 @@ def test_create_add_remove_merge(incident, org_b, users_a, api_client_for, make_
     created = client.post(BASE, {"title": "Manual", "severity": "info"}, format="json")
     assert created.status_code == 201 and created.json()["number"] == 2
     manual = created.json()["id"]
-    assert (
-        client.post(f"{BASE}{manual}/add-alert/", {"alert": loose.pk}, format="json").json()["alert_count"]
-        == 1
-    )
+    assert client.post(f"{BASE}{manual}/add-alert/", {"alert": loose.pk}, format="json").json()["alert_count"] == 1
     taken = client.post(f"{BASE}{manual}/alerts/", {"alert": incident.root_cause_alert_id}, format="json")
     assert taken.status_code == 409 and "#1" in taken.json()["error"]["message"]
-    moved = client.post(
-        f"{BASE}{manual}/alerts/", {"alert": incident.root_cause_alert_id, "move": True}, format="json"
-    )
+    moved = client.post(f"{BASE}{manual}/alerts/", {"alert": incident.root_cause_alert_id, "move": True}, format="json")
     assert moved.json()["alert_count"] == 2
     removed = client.delete(f"{BASE}{manual}/alerts/{loose.pk}/")
     assert removed.status_code == 200 and removed.json()["alert_count"] == 1
@@ -115,9 +104,7 @@ def test_correlation_config(org_a, org_b, users_a, api_client_for):
         "/api/v1/correlation/config", {"window_minutes": 9, "label_keys": ["pod", " host "]}, format="json"
     ).json()
     assert body["window_minutes"] == 9 and body["label_keys"] == ["pod", "host"]
-    bad = admin.patch(
-        "/api/v1/correlation/config", {"window_minutes": 0, "topology_max_hops": 99}, format="json"
-    )
+    bad = admin.patch("/api/v1/correlation/config", {"window_minutes": 0, "topology_max_hops": 99}, format="json")
     assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {
         "window_minutes",
         "topology_max_hops",

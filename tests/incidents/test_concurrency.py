@@ -51,9 +51,7 @@ def _run_workers(batches):
 
 def _events(alerts):
     return [
-        events.build_event(
-            "alert.received", org=a.organization_id, subject=a, is_new=True, **alert_summary(a)
-        )
+        events.build_event("alert.received", org=a.organization_id, subject=a, is_new=True, **alert_summary(a))
         for a in alerts
     ]
 

@@ -29,9 +29,7 @@ def test_first_alert_opens_an_incident_with_a_reason(org_a, make_alert, correlat
 def test_temporal_window_is_event_time_not_arrival_time(org_a, make_alert, correlate):
     first = make_alert("api", at=0)
     inside = make_alert("unknown-batch", at=4 * 60)  # nothing contradicts, one candidate: joins
-    outside = make_alert(
-        "other-batch", at=4 * 60 + 5 * 60 + 1
-    )  # arrives now too, but started 5 min after the last
+    outside = make_alert("other-batch", at=4 * 60 + 5 * 60 + 1)  # arrives now too, but started 5 min after the last
     correlate(first, inside, outside)
     assert [i.alert_count for i in incidents(org_a)] == [2, 1]
     assert IncidentAlert.objects.get(alert=inside).strategy == "temporal"
@@ -85,9 +83,7 @@ def test_label_keys_are_configurable(org_a, make_alert, correlate, topology):
     config.label_keys = ["cluster"]
     config.save()
     correlate(make_alert("x-api", at=0, labels={"pod": "p1", "cluster": "eu-1"}))
-    assert correlate(make_alert("y-db", at=5, labels={"pod": "p1", "cluster": "eu-1"}))[0].reason.count(
-        "cluster=eu-1"
-    )
+    assert correlate(make_alert("y-db", at=5, labels={"pod": "p1", "cluster": "eu-1"}))[0].reason.count("cluster=eu-1")
     correlate(make_alert("x-db", at=6, labels={"pod": "p1", "cluster": "us-2"}))  # joins by topology, not pod
     assert IncidentAlert.objects.get(alert__service="x-db").strategy == "topology"
 
@@ -256,9 +252,7 @@ def test_other_organisations_incidents_are_never_candidates(org_a, org_b, make_a
     assert Incident.objects.for_org(org_a).count() == 1 and Incident.objects.for_org(org_b).count() == 1
 
 
-def test_a_stray_minor_alert_on_a_dependency_does_not_take_the_root_cause(
-    org_a, make_alert, correlate, topology
-):
+def test_a_stray_minor_alert_on_a_dependency_does_not_take_the_root_cause(org_a, make_alert, correlate, topology):
     topology({"web": ["api"], "api": ["queue"]})
     correlate(
         *[make_alert("api", "HighErrorRate", at=i, severity="critical") for i in range(6)],
@@ -271,3 +265,25 @@ def test_a_stray_minor_alert_on_a_dependency_does_not_take_the_root_cause(
     correlate(make_alert("queue", "BrokerDown", at=10, severity="critical"))
     incident.refresh_from_db()
     assert incident.root_cause_service_name == "queue"  # now it is a real failure
+
+
+def test_an_alert_depending_on_both_roots_ties_sibling_incidents(org_a, make_alert, correlate, topology):
+    """The brief's "API + Database + Cache = same incident", with database and cache alerting first."""
+    topology({"api": ["database", "cache"]})
+    correlate(make_alert("database", at=0, severity="critical"), make_alert("cache", at=2, severity="critical"))
+    assert Incident.objects.filter(status="open").count() == 2  # siblings: nothing relates them yet
+    [outcome] = correlate(make_alert("api", at=5))
+    assert outcome.merged
+    moved = IncidentAlert.objects.get(alert__service="cache")
+    assert moved.strategy == "merge" and "connects the root causes" in moved.reason
+    incident = Incident.objects.get(merged_into__isnull=True)
+    assert incident.alert_count == 3 and set(incident.affected_services) == {"database", "cache", "api"}
+
+
+def test_a_shared_dependency_does_not_tie_unrelated_failures(org_a, make_alert, correlate, topology):
+    topology({"a-web": ["a-api", "auth"], "a-api": ["a-db"], "b-web": ["b-api", "auth"], "b-api": ["b-db"]})
+    correlate(make_alert("a-db", at=0, severity="critical"), make_alert("b-db", at=1, severity="critical"))
+    correlate(make_alert("auth", at=2))  # a stray alert on the shared service joins one of them
+    correlate(make_alert("a-web", at=3), make_alert("b-web", at=4))
+    a, b = (Incident.objects.get(affected_services__icontains=f'"{x}-db"') for x in "ab")
+    assert a.pk != b.pk and "b-web" not in a.affected_services and "a-web" not in b.affected_services

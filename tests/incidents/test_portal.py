@@ -59,9 +59,7 @@ def test_panel_slot_is_rendered(incident, users_a, client, tmp_path, settings):
     finally:
         from aiops import panels
 
-        panels._panels["incident_detail"] = [
-            p for p in panels._panels["incident_detail"] if p.name != "test-probe"
-        ]
+        panels._panels["incident_detail"] = [p for p in panels._panels["incident_detail"] if p.name != "test-probe"]
 
 
 def test_actions_from_the_page(incident, users_a, client):
@@ -96,17 +94,12 @@ def test_actions_from_the_page(incident, users_a, client):
 def test_viewer_cannot_act_and_other_org_is_404(incident, users_a, users_b, client):
     client.force_login(users_a["viewer"])
     assert (
-        client.post(
-            reverse("incidents:action", args=[incident.pk, "status"]), {"status": "resolved"}
-        ).status_code
+        client.post(reverse("incidents:action", args=[incident.pk, "status"]), {"status": "resolved"}).status_code
         == 403
     )
     client.force_login(users_b["owner"])
     assert client.get(reverse("incidents:detail", args=[incident.pk])).status_code == 404
-    assert (
-        client.post(reverse("incidents:action", args=[incident.pk, "comment"]), {"body": "x"}).status_code
-        == 404
-    )
+    assert client.post(reverse("incidents:action", args=[incident.pk, "comment"]), {"body": "x"}).status_code == 404
     incident.refresh_from_db()
     assert incident.status == "open"
 

@@ -79,10 +79,7 @@ def test_network_switch_example_is_one_incident_with_the_database_as_root_cause(
         "user-service",
     }
     assert IncidentAlert.objects.get(is_root_cause=True).alert.name == "DatabaseConnectionTimeout"
-    assert (
-        incident.service_stats["api-gateway"]["alerts"] == 4
-        and incident.service_stats["database"]["alerts"] == 5
-    )
+    assert incident.service_stats["api-gateway"]["alerts"] == 4 and incident.service_stats["database"]["alerts"] == 5
     assert set(incident.affected_services) == {
         "database",
         "api-gateway",

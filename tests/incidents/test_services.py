@@ -39,9 +39,7 @@ def test_manual_create_with_alerts_and_events(
     assert created["data"]["url"].endswith(f"/incidents/{incident.pk}/")
 
 
-def test_add_move_and_remove(
-    grouped, users_a, make_alert, correlate, published, django_capture_on_commit_callbacks
-):
+def test_add_move_and_remove(grouped, users_a, make_alert, correlate, published, django_capture_on_commit_callbacks):
     incident, alerts = grouped
     loose = make_alert("unrelated", at=3600)
     correlate(loose)
@@ -91,13 +89,9 @@ def test_lifecycle_transitions_and_reopen(grouped, users_a, published, django_ca
         services.incident_set_status(incident=incident, status="mitigated", user=op)
         services.incident_set_status(incident=incident, status="resolved", user=op)
     incident.refresh_from_db()
-    assert (
-        incident.acknowledged_at and incident.identified_at and incident.mitigated_at and incident.resolved_at
-    )
+    assert incident.acknowledged_at and incident.identified_at and incident.mitigated_at and incident.resolved_at
     changes = [
-        (e["data"]["old_status"], e["data"]["new_status"])
-        for e in published
-        if e["name"] == "incident.status_changed"
+        (e["data"]["old_status"], e["data"]["new_status"]) for e in published if e["name"] == "incident.status_changed"
     ]
     assert changes == [
         ("open", "investigating"),
@@ -127,9 +121,7 @@ def test_comment_and_assign(grouped, users_a, users_b, published, django_capture
     with pytest.raises(IncidentActionError, match="empty"):
         services.incident_comment(incident=incident, user=users_a["operator"], body="   ")
     services.incident_assign(incident=incident, user=users_a["operator"], assignee=users_a["viewer"])
-    services.incident_assign(
-        incident=incident, user=users_a["operator"], assignee=users_a["admin"], role="commander"
-    )
+    services.incident_assign(incident=incident, user=users_a["operator"], assignee=users_a["admin"], role="commander")
     incident.refresh_from_db()
     assert incident.assignee == users_a["viewer"] and incident.commander == users_a["admin"]
     with pytest.raises(IncidentActionError, match="not a member"):
