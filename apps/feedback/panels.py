@@ -45,6 +45,7 @@ def feedback_context(request, subject_type: str, obj) -> dict:
     mine = selectors.my_feedback(analysis=analysis, user=user) if analysis else None
     sections = selectors.my_sections(analysis=analysis, user=user) if analysis else {}
     writable = can_write(request)
+    runs = selectors.alert_runs(alert=obj, user=user, organization=org) if subject_type == SubjectType.ALERT else []
     return {
         "fb_subject_type": subject_type,
         "fb_subject": obj,
@@ -62,10 +63,9 @@ def feedback_context(request, subject_type: str, obj) -> dict:
         "fb_can_write": writable and finished,
         "fb_can_mark": writable,
         "fb_fix_text": selectors.fix_suggestion(analysis=analysis, user=user) if finished else "",
-        "fb_runbooks": selectors.runbook_choices(user=user, organization=org) if writable else [],
-        "fb_runs": (
-            selectors.alert_runs(alert=obj, user=user, organization=org) if subject_type == SubjectType.ALERT else []
-        ),
+        # The fix form offers the runbooks that ran on this alert (not every runbook of the organisation).
+        "fb_runbooks": list({run.runbook_id: run.runbook for run in runs if run.runbook_id}.values()),
+        "fb_runs": runs,
         "fb_failed": analysis is not None and analysis.effective.status == AnalysisStatus.FAILED,
     }
 
@@ -94,6 +94,12 @@ def dashboard_panel(request, organization):
 
 
 def charts_for(stats: dict) -> dict:
+    """The SVG charts and the labelled section rows the statistics templates show."""
+    sections = [(s.label, stats["section_accuracy"][s.value]) for s in Section]
+    return {"fb_section_rows": sections, **_charts(stats)}
+
+
+def _charts(stats: dict) -> dict:
     return trend_charts(
         stats,
         helpful_label=_("Rated helpful"),

@@ -8,7 +8,7 @@ from apps.analysis.selectors import analyses_for
 from apps.runbooks.choices import ExecutionStatus
 from apps.runbooks.models import Runbook, RunbookExecution
 
-from .choices import POSITIVE, FeedbackType, Section
+from .choices import POSITIVE, Section
 from .models import AnalysisFeedback, RemediationFeedback, SuccessfulRemediation
 
 RATEABLE_RUNS = (ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.ROLLED_BACK)
@@ -99,9 +99,3 @@ def fix_suggestion(*, analysis, user) -> str:
     if mine and mine.correct_action:
         return mine.correct_action
     return lead_suggestion(analysis) if analysis else ""
-
-
-VERDICT_BUTTONS = [
-    (FeedbackType.HELPFUL, "👍"),
-    (FeedbackType.NOT_HELPFUL, "👎"),
-]

@@ -117,6 +117,8 @@ class RemediationFeedbackViewSet(_OwnRowsMixin, OrgScopedModelViewSet):
         body.is_valid(raise_exception=True)
         if not partial and "feedback_type" not in body.validated_data:
             raise serializers.ValidationError({"feedback_type": ["This field is required."]})
+        if row.analysis_id is None and row.execution_id is None:
+            raise serializers.ValidationError({"analysis": ["What this feedback rated no longer exists."]})
         target = row.analysis if row.analysis_id else None
         row, _created = self._record(analysis=target, execution=row.execution if target is None else None, body=body)
         return Response(self.get_serializer(row).data)
