@@ -11,7 +11,7 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 ZERO_TIME_PREFIX = "0001-01-01"  # Go's zero time: Alertmanager's "no end yet"
 MAX_ALERTS_PER_REQUEST = 5000
@@ -63,7 +63,7 @@ def parse_time(value, path: str, errors: dict) -> datetime | None:
     if parsed.tzinfo is None:
         errors[path] = "needs a time zone (e.g. a trailing Z)"
         return None
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 def _string_map(value, path: str, errors: dict) -> dict[str, str]:

@@ -19,12 +19,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # Per test run too; the worker process started by the tests is told the folder.
     _test_broker = Path(env.str("AIOPS_TEST_BROKER_DIR",
                                 default=os.path.join(tempfile.gettempdir(), f"aiops-broker-{os.getpid()}")))
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_test_broker / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_test_broker / "queue"),
         "data_folder_out": str(_test_broker / "queue"),
         "processed_folder": str(_test_broker / "processed"),
+        "control_folder": str(_test_broker / "control"),
         "store_processed": False,
     }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
