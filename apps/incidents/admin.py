@@ -21,6 +21,13 @@ class IncidentAlertInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False  # membership changes go through the services (portal/API), which keep counters right
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        # Roles, not Django model permissions, decide (like the parent OrgScopedAdmin).
+        return self.admin_site._registry[self.parent_model].has_view_permission(request, obj)
+
 
 @admin.register(Incident)
 class IncidentAdmin(OrgScopedAdmin):

@@ -20,6 +20,22 @@ class DependencyInline(admin.TabularInline):
     verbose_name = _("depends on")
     verbose_name_plural = _("depends on")
 
+    def _parent(self):
+        return self.admin_site._registry[self.parent_model]
+
+    # Roles, not Django model permissions, decide (like the parent OrgScopedAdmin).
+    def has_view_permission(self, request, obj=None):
+        return self._parent().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._parent().has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._parent().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._parent().has_change_permission(request, obj)
+
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         formset.form.base_fields["target"].queryset = (
@@ -64,9 +80,7 @@ class ServiceAdmin(OrgScopedAdmin):
 
             raise PermissionDenied
         graph = selectors.visible_graph(user=request.user, organization=request.organization)
-        failing = selectors.failing_node_ids(
-            graph, selectors.failing_services(organization=request.organization)
-        )
+        failing = selectors.failing_node_ids(graph, selectors.failing_services(organization=request.organization))
         drawing = svg.render(
             graph, failing=failing, link=lambda n: reverse("admin:topology_service_change", args=[n.id])
         )

@@ -38,9 +38,7 @@ class TopologyGraph:
     nodes: dict[int, Node] = field(default_factory=dict)
     depends_on: dict[int, set[int]] = field(default_factory=dict)  # source -> targets
     dependents: dict[int, set[int]] = field(default_factory=dict)  # target -> sources
-    edges: list[tuple[int, int, str, str, int]] = field(
-        default_factory=list
-    )  # (source, target, kind, crit, id)
+    edges: list[tuple[int, int, str, str, int]] = field(default_factory=list)  # (source, target, kind, crit, id)
     _by_name: dict[str, list[int]] = field(default_factory=dict)
     _reach_cache: dict = field(default_factory=dict)
 
@@ -48,9 +46,7 @@ class TopologyGraph:
     def build(cls, services, dependencies) -> TopologyGraph:
         graph = cls()
         for s in services:
-            graph.nodes[s["id"]] = Node(
-                s["id"], s["name"], s["environment"], s["type"], s["tier"], s["team_id"]
-            )
+            graph.nodes[s["id"]] = Node(s["id"], s["name"], s["environment"], s["type"], s["tier"], s["team_id"])
             graph.depends_on[s["id"]] = set()
             graph.dependents[s["id"]] = set()
             graph._by_name.setdefault(s["name"], []).append(s["id"])
@@ -163,12 +159,8 @@ _lock = threading.Lock()
 
 
 def _signature(organization_id: int) -> tuple:
-    services = Service.objects.filter(organization_id=organization_id).aggregate(
-        n=Count("id"), t=Max("updated_at")
-    )
-    deps = Dependency.objects.filter(organization_id=organization_id).aggregate(
-        n=Count("id"), t=Max("updated_at")
-    )
+    services = Service.objects.filter(organization_id=organization_id).aggregate(n=Count("id"), t=Max("updated_at"))
+    deps = Dependency.objects.filter(organization_id=organization_id).aggregate(n=Count("id"), t=Max("updated_at"))
     return (services["n"], services["t"], deps["n"], deps["t"])
 
 

@@ -206,9 +206,7 @@ class _Validator:
             return None
         for key in value:
             if not isinstance(key, str) or key not in allowed:
-                self.error(
-                    (*parts, str(key)), f"unknown field; expected one of: {', '.join(sorted(allowed))}"
-                )
+                self.error((*parts, str(key)), f"unknown field; expected one of: {', '.join(sorted(allowed))}")
         return value
 
 
@@ -265,14 +263,11 @@ def validate(data, lines: dict[tuple, int]) -> TopologySpec:
             if key in seen:
                 v.error(
                     (*base, "name"),
-                    f"service {name!r}{f' in {env!r}' if env else ''} is already defined "
-                    f"at services[{seen[key]}]",
+                    f"service {name!r}{f' in {env!r}' if env else ''} is already defined at services[{seen[key]}]",
                 )
             seen[key] = i
             spec.services.append(
-                ServiceSpec(
-                    name, env, fields, team, lines.get(base), lines.get((*base, "team"), lines.get(base))
-                )
+                ServiceSpec(name, env, fields, team, lines.get(base), lines.get((*base, "team"), lines.get(base)))
             )
 
     edges: dict[tuple, int] = {}
@@ -296,17 +291,13 @@ def validate(data, lines: dict[tuple, int]) -> TopologySpec:
         )
         fields = {}
         if "kind" in item:
-            fields["kind"] = v.string(
-                (*base, "kind"), item["kind"], required=True, choices=DependencyKind.values
-            )
+            fields["kind"] = v.string((*base, "kind"), item["kind"], required=True, choices=DependencyKind.values)
         if "criticality" in item:
             fields["criticality"] = v.string(
                 (*base, "criticality"), item["criticality"], required=True, choices=Criticality.values
             )
         if "description" in item:
-            fields["description"] = (
-                v.string((*base, "description"), item["description"], max_length=500) or ""
-            )
+            fields["description"] = v.string((*base, "description"), item["description"], max_length=500) or ""
         if source and target:
             if (source, src_env) == (target, tgt_env):
                 v.error(base, f"{source!r} cannot depend on itself")

@@ -36,9 +36,7 @@ class Service(TeamOwnedModel):
     class Meta:
         ordering = ["name", "environment"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["organization", "name", "environment"], name="service_unique_in_org"
-            ),
+            models.UniqueConstraint(fields=["organization", "name", "environment"], name="service_unique_in_org"),
         ]
         indexes = [models.Index(fields=["organization", "name"], name="service_org_name")]
 
@@ -58,9 +56,7 @@ class Dependency(OrgOwnedModel):
     target = models.ForeignKey(
         Service, on_delete=models.CASCADE, related_name="dependents", verbose_name=_("target (depended upon)")
     )
-    kind = models.CharField(
-        _("kind"), max_length=10, choices=DependencyKind.choices, default=DependencyKind.SYNC
-    )
+    kind = models.CharField(_("kind"), max_length=10, choices=DependencyKind.choices, default=DependencyKind.SYNC)
     criticality = models.CharField(
         _("criticality"), max_length=10, choices=Criticality.choices, default=Criticality.CRITICAL
     )

@@ -69,9 +69,7 @@ def failing_services(*, organization) -> dict[tuple[str, str], dict]:
         .values("service", "environment")
         .annotate(firing=Count("id"), critical=Count("id", filter=Q(severity="critical")))
     )
-    return {
-        (r["service"], r["environment"]): {"firing": r["firing"], "critical": r["critical"]} for r in rows
-    }
+    return {(r["service"], r["environment"]): {"firing": r["firing"], "critical": r["critical"]} for r in rows}
 
 
 def failing_node_ids(graph: TopologyGraph, failing: dict[tuple[str, str], dict]) -> dict[int, dict]:

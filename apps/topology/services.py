@@ -45,9 +45,7 @@ def _resolve(name: str, env: str | None, candidates: dict[tuple[str, str], objec
 
 
 @transaction.atomic
-def topology_import(
-    *, organization, spec: TopologySpec, replace: bool = False, dry_run: bool = False
-) -> ImportResult:
+def topology_import(*, organization, spec: TopologySpec, replace: bool = False, dry_run: bool = False) -> ImportResult:
     """Upsert the file's services and dependencies; with `replace`, delete what the file omits.
 
     References are resolved before any write (team slugs, dependency ends against the file and,

@@ -32,9 +32,7 @@ class ServiceSerializer(OrgOwnedSerializer):
         read_only_fields = ["discovered_from", "last_seen", "created_at", "updated_at"]
 
     def validate_labels(self, value):
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-        ):
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             raise serializers.ValidationError("Labels must be an object of string values.")
         return value
 
@@ -46,9 +44,7 @@ class ServiceSerializer(OrgOwnedSerializer):
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if clash.exists():
-            raise serializers.ValidationError(
-                {"name": "A service with this name already exists in this environment."}
-            )
+            raise serializers.ValidationError({"name": "A service with this name already exists in this environment."})
         return attrs
 
 

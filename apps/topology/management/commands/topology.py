@@ -25,9 +25,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace", action="store_true", help="Import: delete services/dependencies the file omits."
         )
-        parser.add_argument(
-            "--dry-run", action="store_true", help="Import: validate and report, change nothing."
-        )
+        parser.add_argument("--dry-run", action="store_true", help="Import: validate and report, change nothing.")
 
     def _organization(self, slug):
         if slug:
@@ -69,8 +67,7 @@ class Command(BaseCommand):
             )
         except TopologyFileError as exc:
             lines = "\n".join(
-                f"  {path}:{p.line or '?'}: {p.path + ': ' if p.path else ''}{p.message}"
-                for p in exc.problems
+                f"  {path}:{p.line or '?'}: {p.path + ': ' if p.path else ''}{p.message}" for p in exc.problems
             )
             raise CommandError(f"{len(exc.problems)} problem(s), nothing was changed:\n{lines}") from exc
         verb = "Would import" if options["dry_run"] else "Imported"
