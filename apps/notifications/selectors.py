@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apps.alerts.models import Alert
 
@@ -23,7 +24,7 @@ from .models import (
 )
 
 _rules_cache: dict[int, tuple[tuple, list]] = {}
-_VERSIONED = (NotificationRule, NotificationChannel, EscalationPolicy)
+_VERSIONED = (NotificationRule, NotificationChannel, EscalationPolicy, Snooze)
 
 
 def _config_version(organization_id: int) -> tuple:
@@ -42,20 +43,20 @@ def _config_version(organization_id: int) -> tuple:
         return tuple(cursor.fetchone())
 
 
-def _enabled_rules(organization_id: int) -> list[NotificationRule]:
-    """The organisation's enabled rules with their enabled channels, cached per process.
+def _cached(organization_id: int) -> tuple[list[NotificationRule], list[Snooze]]:
+    """The organisation's enabled rules (with enabled channels) and unexpired snoozes, per process.
 
-    A storm evaluates the same few rules thousands of times; one cheap aggregate tells whether any
-    rule or channel changed since (saving a rule bumps its `updated_at`, also when only its channels
-    or teams change through the services or the admin), otherwise the cached objects are reused.
+    A storm evaluates the same few rules thousands of times; one cheap query tells whether any
+    rule, channel, policy or snooze changed since (saving a rule bumps its `updated_at`, also when
+    only its channels or teams change through the services or the admin), otherwise the cached
+    objects are reused.
     """
-    rules = NotificationRule.objects.filter(organization_id=organization_id)
     version = _config_version(organization_id)
     cached = _rules_cache.get(organization_id)
     if cached is not None and cached[0] == version:
         return cached[1]
-    loaded = list(
-        rules.filter(enabled=True)
+    rules = list(
+        NotificationRule.objects.filter(organization_id=organization_id, enabled=True)
         .select_related("escalation_policy")
         .prefetch_related(
             "teams",
@@ -64,13 +65,20 @@ def _enabled_rules(organization_id: int) -> list[NotificationRule]:
         )
         .order_by("priority", "id")
     )
-    for rule in loaded:
+    for rule in rules:
         rule.team_ids = {t.pk for t in rule.teams.all()}
-    _rules_cache[organization_id] = (version, loaded)
-    return loaded
+    snoozes = list(Snooze.objects.filter(organization_id=organization_id, until__gt=timezone.now()))
+    _rules_cache[organization_id] = (version, (rules, snoozes))
+    return rules, snoozes
 
 
-def rules_matching(*, organization_id: int, facts: Facts, now: datetime) -> list[NotificationRule]:
+def notification_config(organization_id: int) -> tuple[list[NotificationRule], list[Snooze]]:
+    """Enabled rules and snoozes not yet over (callers check snoozes against their own `now`)."""
+    return _cached(organization_id)
+
+
+def rules_matching(*, organization_id: int, facts: Facts, now: datetime,
+                   rules: list[NotificationRule] | None = None) -> list[NotificationRule]:
     """Enabled rules of the organisation that match the event, in priority order.
 
     Rules are few per organisation, so conditions are evaluated in Python (JSON list lookups are
@@ -79,7 +87,7 @@ def rules_matching(*, organization_id: int, facts: Facts, now: datetime) -> list
     if facts.trigger is None:
         return []
     matched = []
-    for rule in _enabled_rules(organization_id):
+    for rule in _cached(organization_id)[0] if rules is None else rules:
         if rule_matches(rule, facts, now=now, team_ids=rule.team_ids):
             matched.append(rule)
             if rule.stop_after_match:

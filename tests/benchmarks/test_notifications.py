@@ -6,8 +6,11 @@ new alert publishes `alert.received`; real Celery workers (queues `ingest` and `
 with a per-alert rule for critical alerts and post to a Slack `chat.postMessage` stub in this
 process. Printed: alerts ingested, messages received, lost (an alert without a message) and
 duplicated (an alert with two), and latency from `alert.received` (the event's `occurred_at`) to
-the stub receiving the message, p50/p95/p99/max — target p95 under 2 s. Also printed: latency
-from the webhook POST to the stub. Never asserts on time; does assert nothing was lost or doubled.
+the stub receiving the message, p50/p95/p99/max — target p95 under 2 s — split into event →
+decision committed (queueing and deciding) and decision → provider answered (queueing and
+sending), and the sustained rate of messages at the stub. Draining waits as long as
+messages keep arriving, so a backlog shows as latency, not as loss. Never asserts on time; does
+assert that nothing was lost or doubled.
 
 Only the notification pipeline's queues are consumed: the events of the other subscribers
 (incidents, analysis, timeline, ...) wait in their queues, so the figure is the notifier's on a
@@ -41,7 +44,7 @@ SECONDS = float(os.environ.get("BENCH_NOTIFY_SECONDS", "20"))
 RATE = int(os.environ.get("BENCH_NOTIFY_RATE", "100"))
 CONCURRENCY = int(os.environ.get("BENCH_NOTIFY_WORKERS", "4"))
 BATCHES_PER_SECOND = 10
-DRAIN_SECONDS = 120
+DRAIN_QUIET_SECONDS = 60
 ALERT_URL = re.compile(r"/alerts/(\d+)/")
 
 
@@ -290,8 +293,11 @@ def test_notification_storm(tmp_path):
         storm_started = time.monotonic()
         accepted, posted, failed = _storm(url)
         storm_seconds = time.monotonic() - storm_started
-        deadline = time.monotonic() + DRAIN_SECONDS
-        while time.monotonic() < deadline and len(arrivals) < accepted:
+        # Drain: wait while messages keep arriving (a backlog is slow, not lost), then a quiet minute.
+        seen, quiet_since = -1, time.monotonic()
+        while len(arrivals) < accepted and time.monotonic() - quiet_since < DRAIN_QUIET_SECONDS:
+            if len(arrivals) != seen:
+                seen, quiet_since = len(arrivals), time.monotonic()
             time.sleep(0.5)
         time.sleep(2)  # a duplicate would land now
         drained = time.monotonic() - storm_started
@@ -300,7 +306,8 @@ def test_notification_storm(tmp_path):
                 env,
                 (
                     "import json; from apps.notifications.models import NotificationDelivery as D;"
-                    "print(json.dumps([[d.alert_id, d.event_at.timestamp(), d.status, d.attempts] "
+                    "print(json.dumps([[d.alert_id, d.event_at.timestamp(), d.status, d.attempts, "
+            "d.created_at.timestamp(), d.sent_at.timestamp() if d.sent_at else None] "
                     "for d in D.objects.filter(kind='new')]))"
                 ),
             )
@@ -318,7 +325,9 @@ def test_notification_storm(tmp_path):
         slack.stop()
         _flush_broker(env)
 
-    event_at = {alert_id: at for alert_id, at, _status, _attempts in rows}
+    event_at = {row[0]: row[1] for row in rows}
+    decided = [row[4] - row[1] for row in rows]
+    sending = [row[5] - row[4] for row in rows if row[5]]
     latencies = [arrivals[a][0] - event_at[a] for a in event_at if a in arrivals]
     lost = [a for a in event_at if a not in arrivals]
     duplicated = {a: len(times) for a, times in arrivals.items() if len(times) > 1}
@@ -334,6 +343,8 @@ def test_notification_storm(tmp_path):
         f"lost: {len(lost)}; duplicated: {len(duplicated)}; all drained {drained:.1f} s after the storm began"
     )
     print(f"  alert.received → Slack stub: {_percentiles(latencies)}   (target p95 < 2000 ms)")
+    print(f"    of which event → decision committed: {_percentiles(decided)}")
+    print(f"    and decision → provider answered:    {_percentiles(sending)}")
     if arrivals and posted:
         print(
             f"  storm throughput at the stub: "

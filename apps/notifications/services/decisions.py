@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
 
 from apps.alerts.choices import AlertStatus
 from apps.alerts.models import Alert
@@ -38,6 +37,7 @@ class Decision:
     previous_state: str = "open"
     snoozes: list[Snooze] = field(default_factory=list)
     subject_is_new: bool = False  # created by this event: it has no conversations yet
+    rules: list | None = None  # the organisation's enabled rules, loaded once per decision
 
     def queue(self, kind: str, *, channel, subject: NotificationSubject | None = None, rule=None, thread=None,
               **extra):
@@ -91,12 +91,9 @@ def subject_upsert(
     if not created:
         subject.save()
         return subject, previous, False
-    try:
-        with transaction.atomic():
-            subject.save(force_insert=True)
-    except IntegrityError:  # created concurrently by another event of the same subject: merge into that one
-        return subject_upsert(organization_id=organization_id, facts=facts, event=event, alert=alert,
-                              merge=merge)
+    # Another event of the same subject creating it at this very moment makes this insert fail: the
+    # whole decision rolls back and the task retries, then finds (and locks) the other's row.
+    subject.save(force_insert=True)
     return subject, previous, True
 
 

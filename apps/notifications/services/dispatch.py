@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import random
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -64,7 +65,24 @@ def render(delivery: NotificationDelivery) -> Message:
     )
 
 
+@contextmanager
+def bookkeeping():
+    """A transaction for a delivery's own state (lease, attempts, outcome) that does not wait for
+    PostgreSQL's WAL flush: were the database server to crash just after, it would forget the
+    latest attempt and send again — at least once, never lost. Decisions stay synchronous."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
 def _claim(delivery_id: int, now: datetime) -> bool:
+    with bookkeeping():
+        return _claim_row(delivery_id, now)
+
+
+def _claim_row(delivery_id: int, now: datetime) -> bool:
     return bool(
         NotificationDelivery.objects.filter(
             pk=delivery_id,
@@ -78,9 +96,10 @@ def _claim(delivery_id: int, now: datetime) -> bool:
 
 def _defer(delivery: NotificationDelivery, until: datetime, reason: str) -> str:
     """Not an attempt: wait for the channel's pause or for an earlier message of the conversation."""
-    NotificationDelivery.objects.filter(pk=delivery.pk).update(
-        attempts=F("attempts") - 1, lease_until=None, next_attempt_at=until, reason=reason[:500]
-    )
+    with bookkeeping():
+        NotificationDelivery.objects.filter(pk=delivery.pk).update(
+            attempts=F("attempts") - 1, lease_until=None, next_attempt_at=until, reason=reason[:500]
+        )
     transaction.on_commit(
         lambda: enqueue_send(delivery.pk, countdown=(until - timezone.now()).total_seconds())
     )
@@ -129,7 +148,7 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
         error = ProviderError(f"internal error: {type(exc).__name__}", transient=True)
         return _failed_attempt(delivery, channel, now, error, round((time.monotonic() - started) * 1000))
     duration = round((time.monotonic() - started) * 1000)
-    with transaction.atomic():
+    with bookkeeping():
         if result.ref and delivery.thread_id:
             # Sends of one conversation are serialised (see _waiting_for), so no lock is needed here.
             known = delivery.thread.provider_ref
@@ -140,15 +159,18 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
 
 
 def _failed_attempt(delivery, channel, now, exc: ProviderError, duration: int) -> str:
+    with bookkeeping():
+        return _record_failure(delivery, channel, now, exc, duration)
+
+
+def _record_failure(delivery, channel, now, exc: ProviderError, duration: int) -> str:
     now = now + timedelta(milliseconds=duration)  # backoff counts from the failure, not the attempt's start
     if exc.retry_after:
         NotificationChannel.objects.filter(pk=channel.pk).update(
             paused_until=now + timedelta(seconds=exc.retry_after)
         )
     limit = 1 if delivery.kind == DeliveryKind.TEST else conf.max_attempts()
-    attempts = (
-        NotificationDelivery.objects.filter(pk=delivery.pk).values_list("attempts", flat=True).first() or 1
-    )
+    attempts = delivery.attempts  # read after the claim counted this attempt
     if exc.transient and attempts < limit:
         delay = max(backoff_seconds(attempts), exc.retry_after or 0)
         NotificationDelivery.objects.filter(pk=delivery.pk).update(

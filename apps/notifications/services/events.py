@@ -28,10 +28,9 @@ from ..models import (
     NotificationThread,
     NotificationTimer,
     ProcessedEvent,
-    Snooze,
     SubjectAlert,
 )
-from ..selectors import incident_subjects_of, rules_matching
+from ..selectors import incident_subjects_of, notification_config, rules_matching
 from .decisions import (
     Decision,
     announced,
@@ -94,7 +93,7 @@ def _decision(event: dict, now: datetime) -> Decision | None:
     if alert is None and subject.kind == "alert" and subject.alert_id:
         alert = subject.alert
     enrich(facts, subject.context)
-    snoozes = list(Snooze.objects.filter(organization_id=org_id, starts_at__lte=now, until__gt=now))
+    rules, snoozes = notification_config(org_id)
     return Decision(
         organization_id=org_id,
         event=ref,
@@ -103,13 +102,14 @@ def _decision(event: dict, now: datetime) -> Decision | None:
         subject=subject,
         alert=alert,
         previous_state=previous,
-        snoozes=snoozes,
+        snoozes=[s for s in snoozes if s.starts_at <= now < s.until],
+        rules=rules,
         subject_is_new=is_new,
     )
 
 
 def _rules(d: Decision):
-    return rules_matching(organization_id=d.organization_id, facts=d.facts, now=d.now)
+    return rules_matching(organization_id=d.organization_id, facts=d.facts, now=d.now, rules=d.rules)
 
 
 def on_alert_received(d: Decision) -> None:
