@@ -15,52 +15,47 @@ from ..choices import FeedbackType, Section
 from ..models import AnalysisFeedback, RemediationFeedback, RepeatCheck, SuccessfulRemediation
 from ..services import EDITABLE
 
-SNAPSHOT = ["alert_pattern", "service", "suggestion", "suggested_runbook", "provider_kind", "model_name"]
+# Who judged which alert/incident/analysis, and the snapshot of what was judged (models.Judgement).
+JUDGED = [
+    "alert",
+    "incident",
+    "analysis",
+    "user",
+    "username",
+    "alert_pattern",
+    "service",
+    "suggestion",
+    "suggested_runbook",
+    "provider_kind",
+    "model_name",
+]
 
 
-class RemediationFeedbackSerializer(OrgOwnedSerializer):
+class _JudgementSerializer(OrgOwnedSerializer):
     username = serializers.CharField(source="user.get_username", read_only=True, default=None)
 
+
+class RemediationFeedbackSerializer(_JudgementSerializer):
     class Meta:
         model = RemediationFeedback
         fields = [
             "id",
-            "alert",
-            "incident",
-            "analysis",
+            *JUDGED,
             "execution",
             "feedback_type",
             "rating",
             "comment",
             "correct_action",
-            "user",
-            "username",
-            *SNAPSHOT,
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
 
 
-class AnalysisFeedbackSerializer(OrgOwnedSerializer):
-    username = serializers.CharField(source="user.get_username", read_only=True, default=None)
-
+class AnalysisFeedbackSerializer(_JudgementSerializer):
     class Meta:
         model = AnalysisFeedback
-        fields = [
-            "id",
-            "alert",
-            "incident",
-            "analysis",
-            "analysis_section",
-            "is_accurate",
-            "user_correction",
-            "user",
-            "username",
-            *SNAPSHOT,
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *JUDGED, "analysis_section", "is_accurate", "user_correction", "created_at", "updated_at"]
         read_only_fields = fields
 
 
