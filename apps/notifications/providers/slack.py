@@ -139,9 +139,7 @@ class SlackProvider(Provider):
             body = blocks_for(message, interactive=interactive, edit=True)
             try:
                 result = self._call(client, "chat_update", channel=ref["channel"], ts=ref["ts"], **body)
-                return SendResult(
-                    response=_short(result), ref={"channel": result["channel"], "ts": result["ts"]}
-                )
+                return SendResult(response=_short(result))  # the edited message keeps its ts
             except ProviderError as exc:
                 if "message_not_found" not in str(exc):
                     raise

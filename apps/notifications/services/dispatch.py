@@ -129,7 +129,9 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
     if channel is None or not channel.enabled:
         return _finish(delivery, now, DeliveryStatus.FAILED, reason="channel deleted or disabled")
     if channel.paused_until and channel.paused_until > now:
-        return _defer(delivery, channel.paused_until, "channel paused by the provider's rate limit")
+        # Spread the waiting messages a little so they do not hit the provider in one burst.
+        until = channel.paused_until + timedelta(seconds=random.uniform(0, 3))
+        return _defer(delivery, until, "channel paused by the provider's rate limit")
     earlier = _waiting_for(delivery)
     if earlier is not None:
         return _defer(

@@ -93,6 +93,11 @@ def _decision(event: dict, now: datetime) -> Decision | None:
     if alert is None and subject.kind == "alert" and subject.alert_id:
         alert = subject.alert
     enrich(facts, subject.context)
+    if subject.kind == "execution" and facts.alert_ids:
+        # A runbook run for an alert matches rules like the alert does ("critical → PagerDuty").
+        origin = NotificationSubject.objects.filter(organization_id=org_id, key=f"alert:{facts.alert_ids[0]}").first()
+        if origin is not None:
+            enrich(facts, origin.context)
     rules, snoozes = notification_config(org_id)
     return Decision(
         organization_id=org_id,
