@@ -110,3 +110,15 @@ def test_dashboard_card_shows_failures_and_escalations(client, users_a, org_a, o
     html = client.get(reverse("dashboard")).content.decode()
     card = html[html.index('id="panel-notifications"') :]
     assert '?status=failed">1</a>' in card and "1 escalation running" in card and "DB down" in card
+
+
+def test_incident_page_shows_its_notification_history(client, users_a, org_a):
+    from tests.incidents.factories import IncidentFactory
+
+    incident = IncidentFactory(organization=org_a)
+    NotificationDeliveryFactory(organization=org_a, incident_id=incident.pk, title="incident page delivery")
+    NotificationDeliveryFactory(organization=org_a, incident_id=incident.pk + 1000, title="another incident")
+    client.force_login(users_a["viewer"])
+    html = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert 'id="notifications-panel"' in html
+    assert "incident page delivery" in html and "another incident" not in html
