@@ -112,6 +112,7 @@ class NotificationDeliverySerializer(OrgOwnedSerializer):
     channel_kind = serializers.CharField(source="channel.kind", default="", read_only=True)
     subject_key = serializers.CharField(source="subject.key", default="", read_only=True)
     trigger_event = serializers.CharField(source="event_name", read_only=True)
+    execution_id = serializers.SerializerMethodField(help_text="The runbook execution, for runbook events.")
 
     class Meta:
         model = NotificationDelivery
@@ -131,6 +132,7 @@ class NotificationDeliverySerializer(OrgOwnedSerializer):
             "subject_key",
             "alert",
             "incident_id",
+            "execution_id",
             "status",
             "reason",
             "response",
@@ -143,6 +145,11 @@ class NotificationDeliverySerializer(OrgOwnedSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+    def get_execution_id(self, obj) -> int | None:
+        key = obj.subject.key if obj.subject_id else ""
+        return int(key.split(":", 1)[1]) if key.startswith("execution:") and key.split(":", 1)[1].isdigit() else None
 
 
 class EscalationSerializer(OrgOwnedSerializer):
