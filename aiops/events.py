@@ -29,6 +29,7 @@ CATALOGUE: dict[str, str] = {
     "incident.alert_removed": "An alert was taken out of an incident.",
     "incident.status_changed": "An incident moved through its lifecycle.",
     "incident.commented": "Someone commented on an incident.",
+    "incident.assigned": "An incident's assignee or commander changed.",
     "incident.root_cause_changed": "The root-cause service of an incident changed.",
     "analysis.completed": "An AI analysis finished (or failed) for an alert or incident.",
     "change.recorded": "A deployment or config change arrived.",

@@ -271,6 +271,16 @@ def incident_assign(*, incident: Incident, user, assignee, role: str = AssignRol
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     setattr(incident, role, assignee)
     incident.save(update_fields=[role, "updated_at"])
+    events.publish(
+        "incident.assigned",
+        org=incident.organization_id,
+        subject=incident,
+        actor=user,
+        role=role,
+        assignee_id=assignee.pk if assignee else None,
+        assignee=_who(assignee) if assignee else "",
+        **incident_summary(incident),
+    )
     return incident
 
 

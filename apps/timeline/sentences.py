@@ -184,7 +184,17 @@ def _root_cause(event: dict) -> str:
     return _("Root cause of incident #%(id)s changed") % _incident(data)
 
 
+def _assigned(event: dict) -> str:
+    data = _d(event)
+    role = _("commander") if data.get("role") == "commander" else _("assignee")
+    if data.get("assignee"):
+        return _("%(who)s is now %(role)s of incident #%(id)s") % {**_incident(data), "who": clip(data["assignee"]),
+                                                                  "role": role}
+    return _("Incident #%(id)s has no %(role)s any more") % {**_incident(data), "role": role}
+
+
 register_formatter("incident.created", _incident_created, details=_incident_created_details)
+register_formatter("incident.assigned", _assigned)
 register_formatter("incident.alert_added", _alert_added, details=_membership_details)
 register_formatter("incident.alert_removed", _alert_removed, details=_membership_details)
 register_formatter("incident.status_changed", _status_changed,

@@ -21,8 +21,9 @@ class TopologyConfig(AppConfig):
             graph.forget(instance.organization_id)
 
         for model in (Service, Dependency):
-            post_save.connect(forget_graph, sender=model, dispatch_uid=f"topology-forget-{model.__name__}")
-            post_delete.connect(forget_graph, sender=model, dispatch_uid=f"topology-forget-del-{model.__name__}")
+            post_save.connect(forget_graph, sender=model, weak=False, dispatch_uid=f"topology-forget-{model.__name__}")
+            post_delete.connect(forget_graph, sender=model, weak=False,
+                                dispatch_uid=f"topology-forget-del-{model.__name__}")
 
         events.subscribe("alert.received", tasks.discover_from_alert, queue="default")
         register_nav_item(_("Topology"), "topology:graph", order=40)

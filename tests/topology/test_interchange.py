@@ -147,3 +147,21 @@ def test_ambiguous_names_need_an_environment(org_a):
         spec=load("dependencies:\n  - source: web\n    target: api\n    environment: production\n"),
     )
     assert Dependency.objects.get().target.environment == "production"
+
+
+@pytest.mark.django_db
+def test_saving_a_dependency_clears_the_cached_graph_at_once(org_a, settings):
+    """The save signal must outlive ready() (a weakly connected local function would not)."""
+    import gc
+
+    from apps.topology import graph
+    from apps.topology.models import Dependency, Service
+
+    settings.TOPOLOGY_GRAPH_CACHE_SECONDS = 3600
+    api = Service.objects.create(organization=org_a, name="api-x")
+    db = Service.objects.create(organization=org_a, name="db-x")
+    before = graph.graph_for(org_a)
+    gc.collect()
+    Dependency.objects.create(organization=org_a, source=api, target=db)
+    after = graph.graph_for(org_a)
+    assert after is not before

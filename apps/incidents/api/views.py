@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from aiops.api.permissions import READ
+from aiops.api.views import OrgScopedAPIView
 from aiops.api.viewsets import OrgScopedMixin, OrgScopedReadOnlyViewSet
 from aiops.roles import Role
 from apps.alerts.models import Alert
-from apps.topology.api.base import OrgScopedAPIView
 
 from .. import selectors, services
 from ..filtersets import IncidentAlertFilterSet, IncidentCommentFilterSet, IncidentFilterSet

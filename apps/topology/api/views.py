@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from aiops.api.errors import error_body
 from aiops.api.permissions import CRUD_ADMIN
+from aiops.api.views import OrgScopedAPIView
 from aiops.api.viewsets import OrgScopedModelViewSet
 from aiops.roles import Role
 
@@ -13,7 +14,6 @@ from .. import conf, selectors, services
 from ..filtersets import DependencyFilterSet, ServiceFilterSet
 from ..interchange import TopologyFileError, dump, load
 from ..models import Dependency, Service
-from .base import OrgScopedAPIView
 from .serializers import DependencySerializer, ServiceSerializer
 
 FORMATS = {
