@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from aiops.admin import OrgScopedAdmin
 
+from .library import EDITABLE
 from .models import AnalysisFeedback, RemediationFeedback, RepeatCheck, SuccessfulRemediation
-from .services import EDITABLE
 
 
 class _RecordAdmin(OrgScopedAdmin):

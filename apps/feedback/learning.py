@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from apps.alerts.choices import AlertStatus
 
-from . import conf, services
+from . import conf, library
 from .outcomes import Outcome, outcomes_for, split
 from .similarity import Case, similar_cases
 
@@ -164,7 +164,7 @@ def learning_blocks(subject) -> list[dict]:
     used = {pk for o in worked[:PAST_FIXES_SHOWN] for pk in o.entry_ids}
     used |= {c.obj.pk for c in resolved if c.kind == "remediation"}
     if used:
-        services.remediations_mark_used(ids=used)
+        library.remediations_mark_used(ids=used)
     return blocks
 
 

@@ -1,4 +1,4 @@
-"""Write paths of the feedback loop: rate an analysis or a runbook run, judge sections, curate fixes.
+"""Write paths of ratings: rate an analysis or a runbook run, judge its sections (library.py curates fixes).
 
 Each rating is one row per person and thing rated (rating again edits it) and records a snapshot
 of what was judged (see models.Judgement). Every write publishes `feedback.recorded` after
@@ -10,43 +10,16 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aiops import events
 from apps.analysis.choices import AnalysisStatus, SubjectType
 from apps.runbooks.choices import RAN_STATUSES, ExecutionStatus
 
-from .choices import POSITIVE, FeedbackType, FixSource, Section
-from .models import AnalysisFeedback, RemediationFeedback, RepeatCheck, SuccessfulRemediation
-from .outcomes import execution_text, outcomes_for, split
-from .text import is_negated, normalise, same_action, same_advice
-
-# Labels that name one pod, process or scrape: they make two episodes of one problem look different.
-VOLATILE_LABELS = frozenset(
-    {
-        "alertname",
-        "instance",
-        "pod",
-        "pod_name",
-        "container_id",
-        "id",
-        "uid",
-        "endpoint",
-        "prometheus",
-        "prometheus_replica",
-        "receive",
-        "fingerprint",
-        "pid",
-        "image_id",
-    }
-)
-
-
-def key_labels(labels: dict | None) -> dict:
-    return {k: v for k, v in sorted((labels or {}).items()) if k not in VOLATILE_LABELS and v not in (None, "")}
-
+from .choices import POSITIVE, FeedbackType, Section
+from .models import AnalysisFeedback, RemediationFeedback
+from .outcomes import execution_text
+from .text import is_negated, normalise
 
 # --- what was judged ---------------------------------------------------------------------------
 
@@ -59,7 +32,7 @@ def _incident(organization_id: int, pk: int | None):
     return Incident.objects.for_org(organization_id).filter(pk=pk).first()
 
 
-def _primary_alert(incident):
+def primary_alert(incident):
     if incident is None:
         return None
     if incident.root_cause_alert_id:
@@ -86,7 +59,7 @@ def analysis_snapshot(analysis) -> dict:
         if analysis.subject_type == SubjectType.INCIDENT
         else None
     )
-    alert = analysis.alert if analysis.alert_id else _primary_alert(incident)
+    alert = analysis.alert if analysis.alert_id else primary_alert(incident)
     return {
         "alert": alert,  # an incident's analysis counts for its primary alert, where similarity finds it
         "incident": incident,
@@ -117,7 +90,7 @@ def _check_type(feedback_type: str) -> None:
         )
 
 
-def _published(name_kind: str, row, *, user, **data) -> None:
+def publish_recorded(name_kind: str, row, *, user, **data) -> None:
     events.publish(
         "feedback.recorded",
         org=row.organization_id,
@@ -130,7 +103,7 @@ def _published(name_kind: str, row, *, user, **data) -> None:
 
 
 def _publish_rating(kind: str, row: RemediationFeedback, *, user, created: bool, **ids) -> None:
-    _published(
+    publish_recorded(
         kind,
         row,
         user=user,
@@ -251,7 +224,7 @@ def section_record(
         },
     )
     if publish:
-        _published(
+        publish_recorded(
             "section",
             row,
             user=user,
@@ -299,219 +272,3 @@ def execution_feedback_record(
     )
     _publish_rating("execution", row, user=user, created=created, execution_id=execution.pk)
     return row, created
-
-
-# --- the library -----------------------------------------------------------------------------------
-
-
-def _from_source(*, alert, incident, execution) -> dict:
-    """Defaults for a library entry marked from an alert, an incident or an execution."""
-    if execution is not None:
-        alert = alert or execution.alert
-    if incident is not None and alert is None:
-        alert = _primary_alert(incident)
-    defaults = {"source_alert": alert, "source_incident": incident, "source_execution": execution}
-    if alert is not None:
-        defaults.update(
-            alert_pattern=alert.name,
-            alert_labels=key_labels(alert.labels),
-            service=alert.service,
-            problem_summary=alert.summary or alert.description or alert.name,
-            team_id=alert.team_id,
-        )
-    if incident is not None:
-        defaults.update(problem_summary=incident.title, team_id=incident.team_id)
-        defaults.setdefault("service", incident.root_cause_service_name)
-    if execution is not None:
-        name = execution.runbook.slug if execution.runbook_id else execution.runbook_name
-        defaults.update(solution_summary=f"Ran the runbook {name}", runbook=execution.runbook)
-    if alert is not None and "solution_summary" not in defaults:
-        said = (
-            RemediationFeedback.objects.filter(alert=alert).exclude(correct_action="").order_by("-updated_at").first()
-        )
-        if said is not None:
-            defaults["solution_summary"] = said.correct_action
-    return defaults
-
-
-@transaction.atomic
-def remediation_mark_successful(
-    *, organization, user, alert=None, incident=None, execution=None, **fields
-) -> tuple[SuccessfulRemediation, bool]:
-    """ "Mark as successful fix": add the fix to the library, or count it again if it is there.
-
-    `fields` (alert_pattern, alert_labels, service, problem_summary, solution_summary, runbook,
-    manual_steps) override what the alert, incident or execution suggests. The same solution
-    (in other words too) for the same pattern is one entry confirmed several times.
-    """
-    sources = [s for s in (alert, incident, execution) if s is not None]
-    if len(sources) > 1:
-        raise ValidationError(_("Mark a fix from one alert, incident or runbook execution, not several."))
-    for source in sources:
-        if source.organization_id != getattr(organization, "pk", organization):
-            raise ValidationError(_("That alert, incident or execution belongs to another organisation."))
-    values = _from_source(alert=alert, incident=incident, execution=execution)
-    values.update({k: v for k, v in fields.items() if v not in (None, "")})
-    values["alert_labels"] = values.get("alert_labels") or {}
-    errors = {}
-    for name in ("alert_pattern", "problem_summary", "solution_summary"):
-        values[name] = str(values.get(name) or "").strip()
-        if not values[name]:
-            errors[name] = _("This field is required.")
-    if not isinstance(values["alert_labels"], dict):
-        errors["alert_labels"] = _("Give the labels as an object of name → value.")
-    if errors:
-        raise ValidationError(errors)
-    runbook = values.get("runbook")
-    if runbook is not None and runbook.organization_id != getattr(organization, "pk", organization):
-        raise ValidationError({"runbook": _("Unknown runbook.")})
-    source = (
-        FixSource.EXECUTION
-        if execution
-        else FixSource.INCIDENT
-        if incident
-        else FixSource.ALERT
-        if alert
-        else FixSource.MANUAL
-    )
-    existing = next(
-        (
-            e
-            for e in SuccessfulRemediation.objects.select_for_update()
-            .for_org(organization)
-            .filter(alert_pattern__iexact=values["alert_pattern"], is_active=True)
-            if same_advice(e.solution_summary, values["solution_summary"])
-        ),
-        None,
-    )
-    now = timezone.now()
-    if existing is not None:
-        existing.success_count = F("success_count") + 1
-        existing.verified_by, existing.verified_at = user, now
-        steps = values.get("manual_steps", "")
-        if steps and steps not in existing.manual_steps:
-            existing.manual_steps = f"{existing.manual_steps}\n\n{steps}".strip()
-        if runbook is not None and existing.runbook_id is None:
-            existing.runbook = runbook
-        existing.save()
-        existing.refresh_from_db()
-        entry, created = existing, False
-    else:
-        entry = SuccessfulRemediation.objects.create(
-            organization_id=getattr(organization, "pk", organization),
-            created_by=user,
-            verified_by=user,
-            verified_at=now,
-            source=source,
-            **values,
-        )
-        created = True
-    _published(
-        "successful_fix",
-        entry,
-        user=user,
-        remediation_id=entry.pk,
-        alert_id=entry.source_alert_id,
-        incident_id=entry.source_incident_id,
-        execution_id=entry.source_execution_id,
-        alert_pattern=entry.alert_pattern,
-        success_count=entry.success_count,
-        created=created,
-    )
-    return entry, created
-
-
-EDITABLE = (
-    "alert_pattern",
-    "alert_labels",
-    "service",
-    "problem_summary",
-    "solution_summary",
-    "runbook",
-    "manual_steps",
-    "is_active",
-)
-
-
-@transaction.atomic
-def remediation_update(*, entry: SuccessfulRemediation, user, **fields) -> SuccessfulRemediation:
-    """Edit a library entry (curation); whoever edits it verifies it again."""
-    unknown = set(fields) - set(EDITABLE)
-    if unknown:
-        raise ValidationError(_("Unknown fields: %(names)s") % {"names": ", ".join(sorted(unknown))})
-    for name, value in fields.items():
-        setattr(entry, name, value.strip() if isinstance(value, str) else value)
-    errors = {
-        n: _("This field is required.")
-        for n in ("alert_pattern", "problem_summary", "solution_summary")
-        if not getattr(entry, n)
-    }
-    if errors:
-        raise ValidationError(errors)
-    if entry.runbook_id and entry.runbook.organization_id != entry.organization_id:
-        raise ValidationError({"runbook": _("Unknown runbook.")})
-    entry.verified_by, entry.verified_at = user, timezone.now()
-    entry.save()
-    return entry
-
-
-def remediations_mark_used(*, ids) -> int:
-    """Count that these entries were shown to the analyser as examples (one UPDATE)."""
-    return SuccessfulRemediation.objects.filter(pk__in=list(ids)).update(
-        use_count=F("use_count") + 1, last_used_at=timezone.now()
-    )
-
-
-# --- repeat checks ---------------------------------------------------------------------------------
-
-
-def _repeats(analysis, failed) -> str:
-    """The failed suggestion `analysis` repeats, or ""."""
-    effective = analysis.effective
-    runbook = ((effective.suggested_runbook or {}).get("name") or "").lower()
-    steps = [normalise(str(s.get("step", "")) if isinstance(s, dict) else str(s)) for s in effective.remediation or []]
-    for outcome in failed:
-        if runbook and outcome.runbook and runbook == outcome.runbook.lower():
-            return outcome.text
-        for step in steps:
-            if step and not is_negated(step) and any(same_action(step, v) for v in outcome.variants):
-                return outcome.text
-    return ""
-
-
-@transaction.atomic
-def repeat_check_record(*, analysis) -> RepeatCheck | None:
-    """After an analysis: did it suggest something that had already failed for this alert pattern?
-
-    Only analyses with something to avoid get a row, so the rate is "of the analyses that could
-    have repeated a known-bad suggestion, how many did".
-    """
-    if analysis.status != AnalysisStatus.OK:
-        return None
-    snapshot = analysis_snapshot(analysis)
-    if not snapshot["alert_pattern"]:
-        return None
-    _worked, failed, _mixed = split(
-        outcomes_for(
-            organization_id=analysis.organization_id,
-            pattern=snapshot["alert_pattern"],
-            before=analysis.created_at,
-        )
-    )
-    if not failed:
-        return None
-    repeated = _repeats(analysis, failed)
-    check, _created = RepeatCheck.objects.get_or_create(  # a redelivered event finds the row
-        analysis=analysis,
-        defaults={
-            "organization_id": analysis.organization_id,
-            "team_id": analysis.team_id,
-            "alert_pattern": snapshot["alert_pattern"],
-            "provider_kind": snapshot["provider_kind"],
-            "model_name": snapshot["model_name"],
-            "known_bad": len(failed),
-            "repeated": bool(repeated),
-            "repeated_suggestion": repeated,
-        },
-    )
-    return check

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from apps.analysis.models import Analysis
 
-from . import services
+from . import repeats
 
 
 @shared_task(name="feedback.check_repeat", ignore_result=True)
@@ -17,5 +17,5 @@ def check_repeat(event: dict) -> bool | None:
     analysis = Analysis.objects.for_org(event.get("organization_id")).filter(pk=analysis_id).first()
     if analysis is None:
         return None
-    check = services.repeat_check_record(analysis=analysis)
+    check = repeats.repeat_check_record(analysis=analysis)
     return check.repeated if check else None

@@ -24,7 +24,7 @@ from apps.analysis.models import Analysis
 from apps.incidents.models import Incident
 from apps.runbooks.models import RunbookExecution
 
-from . import conf, selectors, services
+from . import conf, library, selectors, services
 from .filtersets import SuccessfulRemediationFilterSet
 from .forms import AnalysisFeedbackForm, MarkFixForm, RemediationForm, VerdictForm
 from .models import SuccessfulRemediation
@@ -118,7 +118,7 @@ class MarkFixView(OrgScopedViewMixin, View):
         errors, notice = [], ""
         if form.is_valid():
             try:
-                entry, created = services.remediation_mark_successful(
+                entry, created = library.remediation_mark_successful(
                     organization=request.organization,
                     user=request.user,
                     **{source: obj},
@@ -259,11 +259,11 @@ class RemediationEditView(OrgScopedViewMixin, View):
         if form.is_valid():
             try:
                 if entry is None:
-                    entry, _created = services.remediation_mark_successful(
+                    entry, _created = library.remediation_mark_successful(
                         organization=request.organization, user=request.user, **form.values()
                     )
                 else:
-                    services.remediation_update(entry=entry, user=request.user, **form.values())
+                    library.remediation_update(entry=entry, user=request.user, **form.values())
                 messages.success(request, _("The fix library entry is saved."))
                 return redirect("feedback:detail", pk=entry.pk)
             except ValidationError as exc:

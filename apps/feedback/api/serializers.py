@@ -12,8 +12,8 @@ from apps.incidents.models import Incident
 from apps.runbooks.models import Runbook, RunbookExecution
 
 from ..choices import FeedbackType, Section
+from ..library import EDITABLE
 from ..models import AnalysisFeedback, RemediationFeedback, RepeatCheck, SuccessfulRemediation
-from ..services import EDITABLE
 
 # Who judged which alert/incident/analysis, and the snapshot of what was judged (models.Judgement).
 JUDGED = [

@@ -32,7 +32,7 @@ from apps.alerts.models import Alert
 from apps.analysis.choices import SubjectType
 from apps.runbooks.models import RunbookExecution
 
-from .. import selectors, services
+from .. import library, selectors, services
 from ..filtersets import (
     AnalysisFeedbackFilterSet,
     RemediationFeedbackFilterSet,
@@ -183,7 +183,7 @@ class SuccessfulRemediationViewSet(OrgScopedModelViewSet):
         body = s.MarkSuccessfulSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         with as_api_errors():
-            entry, created = services.remediation_mark_successful(
+            entry, created = library.remediation_mark_successful(
                 organization=self.organization, user=request.user, **body.validated_data
             )
         return Response(
@@ -202,7 +202,7 @@ class SuccessfulRemediationViewSet(OrgScopedModelViewSet):
 
     def perform_update(self, serializer):
         with as_api_errors():
-            services.remediation_update(entry=serializer.instance, user=self.request.user, **serializer.validated_data)
+            library.remediation_update(entry=serializer.instance, user=self.request.user, **serializer.validated_data)
 
     @extend_schema(parameters=[s.SimilarQuerySerializer], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
