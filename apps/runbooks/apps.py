@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,6 +29,12 @@ class RunbooksConfig(AppConfig):
             order=60,
         )
         panels.register_nav_item(_("Runbooks"), "runbooks:list", order=60)
+        if apps.is_installed("apps.analysis"):
+            from apps.analysis.runbook_hooks import register_runbook_suggester
+
+            from .suggestions import suggest
+
+            register_runbook_suggester(suggest)
         schedules.register_periodic_task(
             "runbooks: approval timeouts and delayed triggers", "runbooks.timers",
             every_seconds=timer_interval(), queue="default",
