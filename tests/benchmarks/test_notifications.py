@@ -29,13 +29,12 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.notifications.payloads import alertmanager_storm
 from tests.support.http_stub import StubServer
 from tests.support.net import free_port, wait_for_port
 
@@ -125,43 +124,6 @@ def _flush_broker(env: dict) -> None:
         subprocess.run(["redis-cli", "-u", broker, "flushdb"], capture_output=True)
 
 
-def _payload(count: int) -> bytes:
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    batch = uuid.uuid4().hex[:10]
-    alerts = [
-        {
-            "status": "firing",
-            "labels": {
-                "alertname": "HighErrorRate",
-                "service": f"svc-{i}",
-                "instance": f"{batch}-{i}:8080",
-                "severity": "critical",
-                "env": "production",
-            },
-            "annotations": {"summary": f"error ratio high on {batch}-{i}"},
-            "startsAt": now,
-            "endsAt": "0001-01-01T00:00:00Z",
-            "generatorURL": "http://prometheus:9090/graph",
-            "fingerprint": f"{batch}{i:06x}",
-        }
-        for i in range(count)
-    ]
-    return json.dumps(
-        {
-            "version": "4",
-            "status": "firing",
-            "receiver": "aiops",
-            "groupKey": f"{{}}:{batch}",
-            "alerts": alerts,
-            "groupLabels": {},
-            "commonLabels": {},
-            "commonAnnotations": {},
-            "externalURL": "http://alertmanager:9093",
-            "truncatedAlerts": 0,
-        }
-    ).encode()
-
-
 def _storm(url: str) -> tuple[int, list[float], int]:
     """POST batches at a fixed rate; returns (alerts accepted, POST times, failed requests)."""
     per_batch = max(1, RATE // BATCHES_PER_SECOND)
@@ -177,7 +139,7 @@ def _storm(url: str) -> tuple[int, list[float], int]:
         try:
             ok = (
                 session.post(
-                    url, data=_payload(per_batch), headers={"Content-Type": "application/json"}, timeout=30
+                    url, data=alertmanager_storm(per_batch), headers={"Content-Type": "application/json"}, timeout=30
                 ).status_code
                 == 202
             )

@@ -15,43 +15,9 @@ from apps.alerts.models import Alert
 from apps.notifications.models import NotificationDelivery, NotificationThread, NotificationTimer
 from tests.alerts.factories import IntegrationFactory
 
+from .payloads import alertmanager_storm
+
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def storm_body(count: int) -> bytes:
-    started = (timezone.now() - timedelta(seconds=30)).isoformat().replace("+00:00", "Z")
-    alerts = [
-        {
-            "status": "firing",
-            "labels": {
-                "alertname": "DatabaseConnectionsFailing",
-                "service": "database",
-                "severity": "critical",
-                "instance": f"db-client-{i}:9187",
-                "env": "production",
-            },
-            "annotations": {"summary": f"Connections to the database failing from client {i}"},
-            "startsAt": started,
-            "endsAt": "0001-01-01T00:00:00Z",
-            "generatorURL": "http://prometheus:9090/graph",
-            "fingerprint": f"{i:016x}",
-        }
-        for i in range(count)
-    ]
-    return json.dumps(
-        {
-            "version": "4",
-            "status": "firing",
-            "receiver": "aiops",
-            "groupKey": "{}:{alertname}",
-            "alerts": alerts,
-            "groupLabels": {},
-            "commonLabels": {},
-            "commonAnnotations": {},
-            "externalURL": "http://alertmanager:9093",
-            "truncatedAlerts": 0,
-        }
-    ).encode()
 
 
 def test_fourteen_alert_storm_through_the_correlation_engine(client, org_a, slack, slack_bot_channel, rule_for):
@@ -59,7 +25,14 @@ def test_fourteen_alert_storm_through_the_correlation_engine(client, org_a, slac
     integration = IntegrationFactory(organization=org_a)
     url = reverse("alertmanager-hook", kwargs={"token": integration.token})
 
-    response = client.post(url, data=storm_body(14), content_type="application/json")
+    body = alertmanager_storm(
+        14,
+        starts_at=timezone.now() - timedelta(seconds=30),
+        alertname="DatabaseConnectionsFailing",
+        service=lambda i: "database",
+        summary=lambda i: f"Connections to the database failing from client {i}",
+    )
+    response = client.post(url, data=body, content_type="application/json")
     assert response.status_code == 202, response.content
 
     assert Alert.objects.count() == 14

@@ -135,39 +135,15 @@ def _fire(escalation: Escalation, step: dict, cause: EventRef, now: datetime) ->
     escalation.current_level = level
     names = ", ".join(c.name for c in channels) or "no enabled channel"
     reason = f"level {level}" + (f" (repeat {step['repeat']})" if step["repeat"] else "") + f" → {names}"
-    queue_delivery(
-        organization_id=escalation.organization_id,
-        event=event,
-        kind=DeliveryKind.ESCALATION,
-        now=now,
-        channel=None,
-        subject=subject,
-        rule=escalation.rule,
-        status=DeliveryStatus.ESCALATED,
-        reason=reason,
-        escalation=escalation,
-        level=level,
-    )
-    data = {
-        "level": level,
-        "repeat": step["repeat"],
-        "after_minutes": minutes,
-        "policy": escalation.policy_name,
-    }
+    def write(**fields):
+        return queue_delivery(organization_id=escalation.organization_id, event=event, now=now, subject=subject,
+                              kind=DeliveryKind.ESCALATION, rule=escalation.rule, escalation=escalation,
+                              level=level, **fields)
+
+    write(channel=None, status=DeliveryStatus.ESCALATED, reason=reason)  # the record that this level fired
+    data = {"level": level, "repeat": step["repeat"], "after_minutes": minutes, "policy": escalation.policy_name}
     for channel in channels:
-        queue_delivery(
-            organization_id=escalation.organization_id,
-            event=event,
-            kind=DeliveryKind.ESCALATION,
-            now=now,
-            channel=channel,
-            subject=subject,
-            rule=escalation.rule,
-            escalation=escalation,
-            level=level,
-            data=data,
-            thread=thread_for(subject=subject, rule=escalation.rule, channel=channel),
-        )
+        write(channel=channel, data=data, thread=thread_for(subject=subject, rule=escalation.rule, channel=channel))
     ctx = subject.context
     events.publish(
         "escalation.fired",
