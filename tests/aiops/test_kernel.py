@@ -218,9 +218,11 @@ def test_health_and_readiness(client):
 
 
 @pytest.mark.django_db
-def test_readiness_names_a_broken_broker(client, settings):
+def test_readiness_names_a_broken_broker(client, monkeypatch):
     from config.celery import app
 
+    # Celery prefers the CELERY_BROKER_URL environment variable over its configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     previous = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
     app.conf.broker_url = "redis://127.0.0.1:1/0"

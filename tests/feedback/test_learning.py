@@ -141,7 +141,9 @@ def test_library_entries_lead_and_are_counted_when_used(org_a, team_knowledge, p
         analysis.remediation[0]["step"]
         == "What fixed this before: Re-add the route to the database subnet (worked 3 time(s))."
     )
-    assert analysis.suggested_runbook["name"] == "reroute-database-traffic"
+    # The runbooks app links the hint to the runbook that exists, under its display name.
+    assert analysis.suggested_runbook["name"] == "Reroute database traffic"
+    assert analysis.suggested_runbook["matched"] is True
     entry.refresh_from_db()
     assert entry.use_count == 1 and entry.last_used_at is not None
     past = next(b for b in analysis.context_blocks if b["kind"] == "past_fix")
