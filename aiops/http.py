@@ -1,7 +1,7 @@
 """The one way the product calls out: timeouts, bounded retries, a user agent, structured logs.
 
-Logs name the host and path only — never query strings, headers or bodies, which may carry
-secrets (webhook tokens, API keys).
+Logs and errors name the host and the first path segment only — never the rest of the path,
+query strings, headers or bodies, which carry secrets (Slack and Teams webhook URLs, tokens).
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 logger = logging.getLogger("aiops.http")
@@ -21,10 +22,28 @@ USER_AGENT = "aiops-remediation-engine/0.1 (+https://github.com/aiops-remediatio
 class OutboundError(Exception):
     """A call that failed after its retries; carries the last status (if any) for the caller."""
 
-    def __init__(self, message: str, *, status: int | None = None, response: requests.Response | None = None):
+    def __init__(self, message: str, *, status: int | None = None, response: requests.Response | None = None,
+                 timed_out: bool = False):
         super().__init__(message)
         self.status = status
         self.response = response
+        self.timed_out = timed_out
+
+
+def _timed_out(exc: requests.RequestException) -> bool:
+    """A timeout, including one urllib3 retried and then reported as a connection error."""
+    if isinstance(exc, requests.Timeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    # urllib3's NewConnectionError (refused, unreachable) subclasses ConnectTimeoutError.
+    return isinstance(reason, ReadTimeoutError) or (
+        isinstance(reason, ConnectTimeoutError) and not isinstance(reason, NewConnectionError))
+
+
+def _loggable_path(path: str) -> str:
+    """The first path segment only: webhook URLs (Slack, Teams) carry their secret in the path."""
+    first = path.strip("/").split("/", 1)[0]
+    return f"/{first}/…" if "/" in path.strip("/") else f"/{first}"
 
 
 def _session(retries: int) -> requests.Session:
@@ -47,20 +66,23 @@ def request(method: str, url: str, *, timeout: float | None = None, retries: int
     timeout = settings.OUTBOUND_HTTP_TIMEOUT if timeout is None else timeout
     retries = settings.OUTBOUND_HTTP_RETRIES if retries is None else retries
     parts = urlsplit(url)
-    where = {"method": method.upper(), "host": parts.netloc, "path": parts.path}
+    where = {"method": method.upper(), "host": parts.hostname or "", "path": _loggable_path(parts.path)}
     started = time.monotonic()
     try:
         with _session(retries) as session:
             response = session.request(method, url, timeout=timeout, **kwargs)
     except requests.RequestException as exc:
         elapsed = round((time.monotonic() - started) * 1000)
-        logger.warning("outbound call failed", extra={**where, "error": type(exc).__name__, "ms": elapsed})
-        raise OutboundError(f"{method.upper()} {parts.netloc}{parts.path} failed: {type(exc).__name__}") from exc
+        timed_out = _timed_out(exc)
+        error = "timeout" if timed_out else type(exc).__name__
+        logger.warning("outbound call failed", extra={**where, "error": error, "ms": elapsed})
+        what = f"timed out after {timeout:g} s" if timed_out else f"failed: {type(exc).__name__}"
+        raise OutboundError(f"{method.upper()} {where['host']}{where['path']} {what}", timed_out=timed_out) from exc
     elapsed = round((time.monotonic() - started) * 1000)
     logger.info("outbound call", extra={**where, "status": response.status_code, "ms": elapsed})
     if raise_for_status and response.status_code >= 400:
         raise OutboundError(
-            f"{method.upper()} {parts.netloc}{parts.path} answered {response.status_code}",
+            f"{method.upper()} {where['host']}{where['path']} answered {response.status_code}",
             status=response.status_code, response=response,
         )
     return response

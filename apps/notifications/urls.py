@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import hooks, views
+from . import views
 
 app_name = "notifications"
 urlpatterns = [
@@ -16,7 +16,4 @@ urlpatterns = [
     path("snoozes/", views.SnoozeListView.as_view(), name="snoozes"),
     path("snoozes/<int:pk>/end/", views.SnoozeEndView.as_view(), name="snooze-end"),
     path("alerts/<int:alert_id>/snooze/", views.AlertSnoozeView.as_view(), name="alert-snooze"),
-    # Provider callbacks (signature-authenticated, no session): Slack buttons, PagerDuty webhooks.
-    path("hooks/slack/<int:channel_id>/", hooks.slack_interaction, name="slack-interaction"),
-    path("hooks/pagerduty/<int:channel_id>/", hooks.pagerduty_webhook, name="pagerduty-webhook"),
 ]

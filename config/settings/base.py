@@ -222,6 +222,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # Celery logs every task's arguments (whole events) at INFO: too much for a log line.
         "celery.app.trace": {"level": "WARNING"},
+        # urllib3 logs retried URLs in full, and webhook URLs carry secrets in their path.
+        "urllib3.connectionpool": {"level": "ERROR"},
     },
 }
 

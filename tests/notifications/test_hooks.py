@@ -41,7 +41,7 @@ def slack_request(client, channel, payload, *, secret="slack-signing-secret", ti
         "v0=" + hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
     )
     return client.post(
-        reverse("notifications:slack-interaction", args=[channel.pk]),
+        reverse("slack-interaction", args=[channel.pk]),
         data=body,
         content_type="application/x-www-form-urlencoded",
         HTTP_X_SLACK_REQUEST_TIMESTAMP=timestamp,
@@ -101,7 +101,7 @@ def pagerduty_request(client, channel, event, *, secret="pd-webhook-secret"):
     body = json.dumps({"event": event}).encode()
     signature = "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return client.post(
-        reverse("notifications:pagerduty-webhook", args=[channel.pk]),
+        reverse("pagerduty-webhook", args=[channel.pk]),
         data=body,
         content_type="application/json",
         HTTP_X_PAGERDUTY_SIGNATURE=f"v1=deadbeef,{signature}",
@@ -139,7 +139,7 @@ def test_pagerduty_webhook_checks_signature_and_ignores_strangers(
         "ignored": "incident.priority_updated"
     }
     response = client.post(
-        reverse("notifications:pagerduty-webhook", args=[pagerduty_channel.pk]),
+        reverse("pagerduty-webhook", args=[pagerduty_channel.pk]),
         data=b"{",
         content_type="application/json",
         HTTP_X_PAGERDUTY_SIGNATURE="v1=" + hmac.new(b"pd-webhook-secret", b"{", hashlib.sha256).hexdigest(),
