@@ -4,9 +4,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from aiops import events
@@ -113,16 +114,17 @@ def ingest_alerts(*, integration: Integration, alerts: list[IncomingAlert], grou
     Re-sent notifications change nothing but counters; a firing episode moves to resolved once;
     a late "firing" for an episode already resolved does not re-open it. Events are published
     after commit: `alert.received` for each new firing episode, `alert.resolved` for each episode
-    that resolved. Concurrent requests for one integration are serialised by a row lock, so
-    Alertmanager HA pairs sending the same batch never create an alert twice.
+    that resolved. Concurrent requests carrying the same fingerprints are serialised (see
+    `_lock_fingerprints`), so Alertmanager HA pairs sending the same batch never create an alert
+    twice, while unrelated batches of one integration proceed in parallel.
     """
     now = received_at or timezone.now()
     result = IngestResult(received=len(alerts))
     with transaction.atomic():
-        integration = Integration.objects.select_for_update().get(pk=integration.pk)
+        fingerprints = {a.fingerprint for a in alerts}
+        _lock_fingerprints(integration, fingerprints)
         routing = _Routing(integration)
         _resolve_missing_start(integration, alerts, now)
-        fingerprints = {a.fingerprint for a in alerts}
         existing = {
             (a.fingerprint, a.starts_at): a
             for a in Alert.objects.filter(integration=integration, fingerprint__in=fingerprints)
@@ -156,7 +158,6 @@ def ingest_alerts(*, integration: Integration, alerts: list[IncomingAlert], grou
         AlertEvent.objects.bulk_create(history, batch_size=500)
         RawPayload.objects.create(organization_id=integration.organization_id, integration=integration,
                                   received_at=now, body=raw_body, alert_count=len(alerts), source_ip=source_ip)
-        Integration.objects.filter(pk=integration.pk).update(last_received_at=now)
         result.created = len(created)
         for alert in created:
             name = "alert.received" if alert.status == AlertStatus.FIRING else "alert.resolved"
@@ -165,7 +166,33 @@ def ingest_alerts(*, integration: Integration, alerts: list[IncomingAlert], grou
         for alert in resolved_now:
             events.publish("alert.resolved", org=alert.organization_id, subject=alert,
                            source=ActionSource.ALERTMANAGER, is_new=False, **alert_summary(alert))
+    # Outside the transaction and at most every few seconds: a row lock held per request on the
+    # integration would serialise every webhook of that integration.
+    Integration.objects.filter(pk=integration.pk).filter(
+        Q(last_received_at__isnull=True) | Q(last_received_at__lt=now - LAST_RECEIVED_RESOLUTION)
+    ).update(last_received_at=now)
     return result
+
+
+LAST_RECEIVED_RESOLUTION = timedelta(seconds=5)
+
+
+def _lock_fingerprints(integration: Integration, fingerprints: set[str]) -> None:
+    """Serialise concurrent requests that carry the same alerts, and only those.
+
+    Alertmanager HA pairs post the same batch at once; without this both could insert one alert.
+    PostgreSQL: transaction-scoped advisory locks per (integration, fingerprint), taken in one
+    sorted statement so two requests never deadlock. SQLite already runs one writer at a time
+    (IMMEDIATE transactions).
+    """
+    if connection.vendor != "postgresql" or not fingerprints:
+        return
+    keys = sorted({
+        int.from_bytes(hashlib.blake2b(f"{integration.pk}:{fp}".encode(), digest_size=8).digest(), "big", signed=True)
+        for fp in fingerprints
+    })
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k ORDER BY k", [keys])
 
 
 UPDATE_FIELDS = ["status", "ends_at", "resolved_at", "labels", "annotations", "summary", "description",

@@ -21,6 +21,8 @@ def _found(runbook: Runbook, reason: str) -> dict:
 
 
 def suggest(*, subject, analysis: dict) -> dict | None:
+    """`subject` is the analysis app's Subject (its `obj` is the alert or incident)."""
+    subject = getattr(subject, "obj", subject)
     organization_id = getattr(subject, "organization_id", None)
     if organization_id is None:
         return None
