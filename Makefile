@@ -29,8 +29,10 @@ run: migrate
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+BENCH_ARGS ?= tests/benchmarks
+
 bench: install
-	$(BIN)/python -m pytest tests/benchmarks -s -p no:cacheprovider --override-ini="addopts=" $(BENCH_ARGS)
+	$(BIN)/python -m pytest -s -p no:cacheprovider --override-ini="addopts=" $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
