@@ -111,5 +111,7 @@ def test_worker_killed_mid_send_is_sent_again_after_its_lease(notify_workers, or
     sent = wait_until(lambda: NotificationDelivery.objects.get(kind="new").status == "sent", timeout=60)
     assert sent, second.log()[-3000:]
     delivery = NotificationDelivery.objects.get(kind="new")
-    # At least once: the provider saw the interrupted call and the retry; our log has one delivery.
-    assert delivery.attempts == 2 and len(pager.requests) == 2
+    # At least once: the provider saw the interrupted call (and, on a slow machine, the HTTP client's
+    # own retry of it before the kill) and the new attempt; our log has one delivery, sent.
+    assert delivery.attempts == 2 and len(pager.requests) >= 2
+    assert NotificationDelivery.objects.filter(kind="new").count() == 1
