@@ -221,17 +221,20 @@ def test_health_and_readiness(client):
 def test_readiness_names_a_broken_broker(client, monkeypatch):
     from config.celery import app
 
-    # Celery prefers the CELERY_BROKER_URL environment variable over its configuration.
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    # Read before touching the environment: Celery prefers CELERY_BROKER_URL over its configuration,
+    # and a broken URL left behind would break every later test that publishes through the broker.
     previous = (app.conf.task_always_eager, app.conf.broker_url)
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     app.conf.task_always_eager = False
     app.conf.broker_url = "redis://127.0.0.1:1/0"
     try:
         response = client.get("/readyz")
     finally:
+        monkeypatch.undo()
         app.conf.task_always_eager, app.conf.broker_url = previous
     assert response.status_code == 503
     assert "broker" in response.json()["failures"]
+    assert app.conf.broker_url == previous[1]
 
 
 @pytest.mark.django_db
