@@ -46,23 +46,36 @@ CATALOGUE: dict[str, str] = {
 }
 
 
+# A batch subscriber gets at most this many events per message; a bigger commit is split.
+BATCH_LIMIT = 500
+
+
 @dataclass(frozen=True)
 class Subscription:
     event: str
-    task: object  # a Celery task taking one argument, the event dict
+    task: object  # a Celery task taking one argument: the event dict, or a list of them if batch
     queue: str | None
+    batch: bool = False
 
 
 _subscribers: dict[str, list[Subscription]] = defaultdict(list)
 
 
-def subscribe(event: str, task, *, queue: str | None = None) -> None:
-    """Register a Celery task for an event (call from an AppConfig.ready())."""
+def subscribe(event: str, task, *, queue: str | None = None, batch: bool = False) -> None:
+    """Register a Celery task for an event (call from an AppConfig.ready()).
+
+    A `batch` task takes a list of events: all the events of one committed transaction that it
+    subscribes to, in publishing order (a single event arrives as a list of one). A storm's
+    webhook of 50 alerts is then one message and one transaction for the subscriber instead of
+    50; subscribers that do real work per alert (correlation, timeline, notifications) use it.
+    """
     if event not in CATALOGUE:
         raise ValueError(f"unknown event {event!r}; add it to aiops.events.CATALOGUE")
     if any(s.task is task for s in _subscribers[event]):
         return
-    _subscribers[event].append(Subscription(event, task, queue))
+    if any(s.task is task and s.batch != batch for subs in _subscribers.values() for s in subs):
+        raise ValueError(f"{task.name} is subscribed both per event and in batches")
+    _subscribers[event].append(Subscription(event, task, queue, batch))
 
 
 def subscribers(event: str) -> list[Subscription]:
@@ -146,13 +159,31 @@ def publish(name: str, /, *, org, subject=None, actor=None, **data) -> dict:
 
 
 def dispatch(event: dict) -> None:
-    for sub in subscribers(event["name"]):
-        options = {"queue": sub.queue} if sub.queue else {}
-        try:
-            sub.task.apply_async(args=[event], **options)
-        except Exception:
-            # One broken subscriber must not stop the others; the broker being down is logged.
-            logger.exception("event dispatch failed", extra={"event": event["name"], "task": sub.task.name})
+    dispatch_many([event])
+
+
+def dispatch_many(batch: list[dict]) -> None:
+    """Send a committed batch: one message per event to per-event subscribers, one message per
+    batch subscriber holding all of its events (split at BATCH_LIMIT)."""
+    grouped: dict[int, tuple[Subscription, list[dict]]] = {}
+    for event in batch:
+        for sub in subscribers(event["name"]):
+            if sub.batch:
+                grouped.setdefault(id(sub.task), (sub, []))[1].append(event)
+            else:
+                _send(sub, event, event["name"])
+    for sub, its_events in grouped.values():
+        for start in range(0, len(its_events), BATCH_LIMIT):
+            _send(sub, its_events[start : start + BATCH_LIMIT], sub.event)
+
+
+def _send(sub: Subscription, payload, name: str) -> None:
+    options = {"queue": sub.queue} if sub.queue else {}
+    try:
+        sub.task.apply_async(args=[payload], **options)
+    except Exception:
+        # One broken subscriber must not stop the others; the broker being down is logged.
+        logger.exception("event dispatch failed", extra={"event": name, "task": sub.task.name})
 
 
 def _subject_ref(subject) -> dict | None:

@@ -6,6 +6,5 @@ from . import events
 
 @shared_task(name="aiops.fan_out", queue="ingest", ignore_result=True)
 def fan_out(batch: list[dict]) -> None:
-    """Send each event of a committed transaction to its subscribers (one message per subscriber)."""
-    for event in batch:
-        events.dispatch(event)
+    """Send the events of a committed transaction to their subscribers (see events.dispatch_many)."""
+    events.dispatch_many(batch)

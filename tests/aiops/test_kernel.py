@@ -113,6 +113,16 @@ def test_token_api_shows_secret_once(org_a, users_a, api_client_for):
 # --- events ------------------------------------------------------------------------------------
 
 @pytest.fixture
+def own_subscribers():
+    """Tests subscribe their own tasks; the apps' real subscriptions are put back afterwards."""
+    saved = {name: list(subs) for name, subs in events._subscribers.items()}
+    events._subscribers.clear()
+    yield
+    events._subscribers.clear()
+    events._subscribers.update(saved)
+
+
+@pytest.fixture
 def dispatched(monkeypatch):
     seen = []
     monkeypatch.setattr(events, "dispatch", seen.append)
@@ -158,7 +168,7 @@ def test_unknown_event_names_are_refused():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_subscriber_task_receives_event(org_a):
+def test_subscriber_task_receives_event(org_a, own_subscribers):
     from celery import shared_task
 
     received = []
@@ -168,12 +178,54 @@ def test_subscriber_task_receives_event(org_a):
         received.append(event)
 
     events.subscribe("alert.silenced", collect)
-    try:
-        with transaction.atomic():
-            events.publish("alert.silenced", org=org_a, title="quiet")
-        assert [e["data"]["title"] for e in received] == ["quiet"]
-    finally:
-        events._subscribers["alert.silenced"].clear()
+    with transaction.atomic():
+        events.publish("alert.silenced", org=org_a, title="quiet")
+    assert [e["data"]["title"] for e in received] == ["quiet"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batch_subscriber_gets_a_commits_events_in_one_call(org_a, own_subscribers):
+    from celery import shared_task
+
+    batches, singles = [], []
+
+    @shared_task(name="tests.kernel.collect_batch")
+    def collect_batch(its_events):
+        batches.append([e["data"]["n"] for e in its_events])
+
+    @shared_task(name="tests.kernel.collect_single")
+    def collect_single(event):
+        singles.append(event["data"]["n"])
+
+    events.subscribe("alert.silenced", collect_batch, batch=True)
+    events.subscribe("alert.assigned", collect_batch, batch=True)
+    events.subscribe("alert.silenced", collect_single)
+    with transaction.atomic():
+        events.publish("alert.silenced", org=org_a, n=1)
+        events.publish("alert.assigned", org=org_a, n=2)
+        events.publish("alert.silenced", org=org_a, n=3)
+    with transaction.atomic():
+        events.publish("alert.assigned", org=org_a, n=4)
+    assert batches == [[1, 2, 3], [4]]  # one call per commit, publishing order, a lone event as a list
+    assert singles == [1, 3]
+    with pytest.raises(ValueError, match="both per event and in batches"):
+        events.subscribe("alert.unacknowledged", collect_batch)
+
+
+def test_batch_subscriber_messages_are_split_at_the_limit(monkeypatch, own_subscribers):
+    sent = []
+
+    class FakeTask:  # stands in for the broker side only: what apply_async was asked to send
+        name = "tests.kernel.limit"
+
+        def apply_async(self, args, **options):
+            sent.append(len(args[0]))
+
+    monkeypatch.setattr(events, "BATCH_LIMIT", 3)
+    task = FakeTask()
+    events.subscribe("alert.silenced", task, batch=True)
+    events.dispatch_many([events.build_event("alert.silenced", org=1, n=i) for i in range(7)])
+    assert sent == [3, 3, 1]
 
 
 # --- encryption --------------------------------------------------------------------------------
