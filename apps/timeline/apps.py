@@ -15,7 +15,7 @@ class TimelineConfig(AppConfig):
 
         # Every catalogued event, so later apps' events land on the timeline without changes here.
         for name in events.CATALOGUE:
-            events.subscribe(name, tasks.timeline_record_event, queue="default")
+            events.subscribe(name, tasks.timeline_record_event, queue="default", batch=True)
         template = "timeline/panel.html"
         register_panel("incident_detail", "timeline", template, context=panels.incident_panel, order=40)
         register_panel("alert_detail", "timeline", template, context=panels.alert_panel, order=40)

@@ -1,4 +1,5 @@
-"""The subscriber of every domain event: one entry per event, written by the service."""
+"""The subscriber of every domain event: a committed transaction's events, written by the service
+in one go (a 50-alert webhook is one message and one insert, not 50 of each)."""
 from celery import shared_task
 from django.db import OperationalError
 
@@ -7,6 +8,7 @@ from . import services
 
 @shared_task(name="timeline.record_event", ignore_result=True, autoretry_for=(OperationalError,),
              retry_backoff=True, retry_backoff_max=60, max_retries=8)
-def timeline_record_event(event: dict) -> None:
-    """Record one event; a database hiccup (locked SQLite, failover) retries, a redelivery is a no-op."""
-    services.timeline_entry_record(event=event)
+def timeline_record_event(batch: list[dict] | dict) -> None:
+    """Record a batch of events; a database hiccup (locked SQLite, failover) retries the batch, and
+    the events it already wrote are skipped by id. A lone dict is a message queued before batching."""
+    services.timeline_entries_record(events=[batch] if isinstance(batch, dict) else batch)
