@@ -25,5 +25,5 @@ class TopologyConfig(AppConfig):
             post_delete.connect(forget_graph, sender=model, weak=False,
                                 dispatch_uid=f"topology-forget-del-{model.__name__}")
 
-        events.subscribe("alert.received", tasks.discover_from_alert, queue="default")
+        events.subscribe("alert.received", tasks.discover_from_alert, queue="default", batch=True)
         register_nav_item(_("Topology"), "topology:graph", order=40)

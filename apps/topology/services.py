@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import conf, graph
@@ -148,6 +150,18 @@ def _touch_needed(last_seen: datetime | None, seen_at: datetime) -> bool:
     return last_seen is None or seen_at - last_seen >= timedelta(seconds=conf.last_seen_resolution_seconds())
 
 
+@dataclass(frozen=True)
+class Sighting:
+    """An alert naming a service: what discovery registers or refreshes."""
+
+    organization_id: int
+    name: str
+    environment: str = ""
+    namespace: str = ""
+    team_id: int | None = None
+    seen_at: datetime | None = None
+
+
 def service_touch_from_alert(
     *,
     organization_id: int,
@@ -157,37 +171,79 @@ def service_touch_from_alert(
     team_id: int | None = None,
     seen_at: datetime | None = None,
 ) -> Service | None:
-    """Register the service an alert names (if new) and refresh its `last_seen`.
+    """Register the service one alert names (if new) and refresh its `last_seen`."""
+    sighting = Sighting(organization_id, name, environment, namespace, team_id, seen_at)
+    return services_touch_from_alerts(sightings=[sighting])[0]
+
+
+def services_touch_from_alerts(*, sightings: list[Sighting]) -> list[Service | None]:
+    """Register the services a batch of alerts names (if new) and refresh their `last_seen`.
+
+    A storm's alerts mostly name a few services, so the work is set-based: one query finds the
+    services already known, one insert adds the new ones, one update refreshes `last_seen` (at
+    most every `last_seen_resolution_seconds` per service, to the latest sighting). Returns the
+    service of each sighting (None for a blank name), in order.
 
     An environment-agnostic entry with the same name counts as the service, so a hand-made
-    registry is not doubled by discovery. Concurrent first sightings of one service are settled
-    by the unique constraint.
+    registry is not doubled by discovery; sightings are settled in order, so within a batch, as
+    one by one, a service registered by an earlier sighting is found by a later one. Concurrent
+    first sightings of one service are settled by the unique constraint (ON CONFLICT DO NOTHING,
+    then read back), so a redelivered batch registers nothing twice.
     """
-    name = (name or "").strip()[:255]
-    if not name:
-        return None
-    seen_at = seen_at or timezone.now()
-    qs = Service.objects.filter(organization_id=organization_id, name=name)
-    service = qs.filter(environment=environment).first() or qs.filter(environment="").first()
-    if service is None:
-        try:
-            with transaction.atomic():
-                return Service.objects.create(
-                    organization_id=organization_id,
-                    name=name,
-                    environment=environment[:100],
-                    namespace=namespace[:255],
-                    team_id=team_id,
-                    discovered_from=DiscoveredFrom.ALERT,
-                    last_seen=seen_at,
-                )
-        except IntegrityError:
-            service = qs.get(environment=environment[:100])
-    if _touch_needed(service.last_seen, seen_at):
-        # update(), not save(): last_seen does not change the graph, so the graph cache stays warm.
-        Service.objects.filter(pk=service.pk).update(last_seen=seen_at)
-        service.last_seen = seen_at
-    return service
+    now = timezone.now()
+    cleaned = [
+        replace(s, name=(s.name or "").strip()[:255], environment=(s.environment or "")[:100],
+                namespace=(s.namespace or "")[:255], seen_at=s.seen_at or now)
+        for s in sightings
+    ]
+    wanted = [s for s in cleaned if s.name]
+    known = _services_named(wanted)
+    new: dict[tuple[int, str, str], Service] = {}
+    for s in wanted:
+        if _registered(known, s) is None:
+            key = (s.organization_id, s.name, s.environment)
+            new[key] = known[key] = Service(
+                organization_id=s.organization_id, name=s.name, environment=s.environment,
+                namespace=s.namespace, team_id=s.team_id, discovered_from=DiscoveredFrom.ALERT,
+                last_seen=s.seen_at,
+            )
+    if new:
+        # bulk_create sends no post_save, so the graph cache is dropped here (as the signal would).
+        Service.objects.bulk_create(new.values(), ignore_conflicts=True)
+        known.update(_services_named(list(new.values())))  # ours, or a concurrent worker's
+        for org_id in {key[0] for key in new}:
+            transaction.on_commit(lambda org_id=org_id: graph.forget(org_id))
+    latest: dict[int, tuple[Service, datetime]] = {}
+    for s in wanted:
+        service = _registered(known, s)
+        if service.pk not in latest or s.seen_at > latest[service.pk][1]:
+            latest[service.pk] = (service, s.seen_at)
+    stale = []
+    for service, seen_at in latest.values():
+        if _touch_needed(service.last_seen, seen_at):
+            service.last_seen = seen_at
+            stale.append(service)
+    if stale:
+        # bulk_update(), not save(): last_seen does not change the graph, so its cache stays warm.
+        Service.objects.bulk_update(stale, ["last_seen"])
+    return [_registered(known, s) if s.name else None for s in cleaned]
+
+
+def _services_named(sightings) -> dict[tuple[int, str, str], Service]:
+    """The registered services (any environment) with the names the sightings carry, by key."""
+    names = defaultdict(set)
+    for s in sightings:
+        names[s.organization_id].add(s.name)
+    if not names:
+        return {}
+    wanted = Q()
+    for org_id, org_names in names.items():
+        wanted |= Q(organization_id=org_id, name__in=org_names)
+    return {(s.organization_id, s.name, s.environment): s for s in Service.objects.filter(wanted)}
+
+
+def _registered(known: dict, s: Sighting) -> Service | None:
+    return known.get((s.organization_id, s.name, s.environment)) or known.get((s.organization_id, s.name, ""))
 
 
 def services_discover_from_alerts(*, organization, since: datetime | None = None) -> int:
@@ -203,8 +259,7 @@ def services_discover_from_alerts(*, organization, since: datetime | None = None
         .distinct()
     )
     before = Service.objects.for_org(organization).count()
-    for row in rows:
-        service_touch_from_alert(
-            organization_id=organization.pk, name=row["service"], environment=row["environment"] or ""
-        )
+    services_touch_from_alerts(sightings=[
+        Sighting(organization.pk, row["service"], row["environment"] or "") for row in rows
+    ])
     return Service.objects.for_org(organization).count() - before

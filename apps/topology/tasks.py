@@ -1,19 +1,42 @@
-"""Celery subscriber: every firing alert registers (or refreshes) the service it names."""
+"""Celery subscriber: the alerts of a committed transaction register (or refresh) the services they name."""
+
+import logging
 
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
 from . import conf, services
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(name="topology.discover_from_alert", ignore_result=True)
-def discover_from_alert(event: dict) -> None:
-    """`alert.received` → register the alert's service in the registry (discovered_from=alert)."""
-    data = event.get("data") or {}
-    if not conf.discovery_enabled() or not data.get("service"):
+def discover_from_alert(batch: list[dict] | dict) -> None:
+    """`alert.received` (a batch) → register the alerts' services in the registry, set-based.
+
+    Safe to redeliver: a service is registered once, and `last_seen` only moves forward. A lone
+    dict is a message queued before subscriptions were batched.
+    """
+    if not conf.discovery_enabled():
         return
+    sightings, problems = [], []
+    for event in [batch] if isinstance(batch, dict) else batch:
+        try:
+            sightings.append(_sighting(event))
+        except (KeyError, TypeError, ValueError) as exc:  # one malformed event must not cost the others
+            logger.exception("alert.received event not usable for discovery", extra={"event": event.get("id")})
+            problems.append(exc)
+    services.services_touch_from_alerts(sightings=[s for s in sightings if s is not None])
+    if problems:
+        raise problems[0]
+
+
+def _sighting(event: dict) -> services.Sighting | None:
+    data = event.get("data") or {}
+    if not data.get("service"):
+        return None
     labels = data.get("labels") or {}
-    services.service_touch_from_alert(
+    return services.Sighting(
         organization_id=event["organization_id"],
         name=data["service"],
         environment=data.get("environment") or "",
