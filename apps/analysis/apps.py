@@ -17,9 +17,10 @@ class AnalysisConfig(AppConfig):
         knowledge.entries()  # validate the knowledge base now: a broken YAML file fails at start-up, loudly
         register_builtin_providers()
         # Deciding whether to analyse is quick (default queue); the analysis itself runs on "analysis".
-        events.subscribe("alert.received", tasks.on_alert_received, queue="default")
-        events.subscribe("incident.created", tasks.on_incident_event, queue="default")
-        events.subscribe("incident.alert_added", tasks.on_incident_event, queue="default")
+        # In batches: a storm's webhook is one decision message, de-duplicated in one transaction.
+        events.subscribe("alert.received", tasks.on_alert_received, queue="default", batch=True)
+        events.subscribe("incident.created", tasks.on_incident_event, queue="default", batch=True)
+        events.subscribe("incident.alert_added", tasks.on_incident_event, queue="default", batch=True)
         register_panel(
             "alert_detail", "analysis", "analysis/panel.html", context=panels.alert_panel, order=20
         )

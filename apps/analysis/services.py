@@ -122,6 +122,38 @@ def analysis_reuse(*, subject: Subject, source: Analysis, trigger: str = Trigger
     )
 
 
+def analyses_reuse(*, pairs: list[tuple[Subject, Analysis]], trigger: str = Trigger.AUTO) -> list[Analysis]:
+    """`analysis_reuse` for many alerts at once (a storm's twins): one insert.
+
+    The rows are first versions, as the caller found no analysis of these alerts; if one got its
+    own meanwhile (someone asked by hand), the insert is redone row by row with the next versions.
+    """
+    if not pairs:
+        return []
+    rows = [
+        Analysis(
+            organization_id=subject.organization_id,
+            team_id=subject.team_id,
+            subject_type=subject.kind,
+            alert=subject.obj,
+            signature=subject.signature,
+            version=1,
+            status=AnalysisStatus.REUSED,
+            trigger=trigger,
+            reused_from=source,
+            provider_id=source.provider_id,
+            provider_kind=source.provider_kind,
+            model_name=source.model_name,
+        )
+        for subject, source in pairs
+    ]
+    try:
+        with transaction.atomic():
+            return Analysis.objects.bulk_create(rows)
+    except IntegrityError:
+        return [analysis_reuse(subject=subject, source=source, trigger=trigger) for subject, source in pairs]
+
+
 def load_subject(analysis: Analysis) -> Subject | None:
     if analysis.subject_type == SubjectType.ALERT:
         return Subject.for_alert(analysis.alert) if analysis.alert_id else None

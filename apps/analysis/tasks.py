@@ -1,4 +1,4 @@
-"""Celery tasks of the analysis app: each takes ids (or an event), re-scopes, calls one service.
+"""Celery tasks of the analysis app: each takes ids (or a batch of events), re-scopes, calls one service.
 
 They run on the `analysis` queue, so slow LLM calls never delay ingestion or notifications.
 """
@@ -15,12 +15,14 @@ def run_analysis(analysis_id: int) -> None:
 
 
 @shared_task(name="analysis.on_alert_received", ignore_result=True)
-def on_alert_received(event: dict) -> None:
-    """`alert.received` → analyse the alert, or reuse a recent analysis of its twin."""
-    triggers.on_alert_received(event)
+def on_alert_received(batch: list[dict] | dict) -> None:
+    """`alert.received` (one transaction's events) → analyse each alert, or reuse a recent analysis
+    of its twin. A lone dict is a message queued before subscriptions were batched."""
+    triggers.on_alerts_received([batch] if isinstance(batch, dict) else batch)
 
 
 @shared_task(name="analysis.on_incident_event", ignore_result=True)
-def on_incident_event(event: dict) -> None:
-    """`incident.created` / `incident.alert_added` → analyse the incident when it is new or changed."""
-    triggers.on_incident_event(event)
+def on_incident_event(batch: list[dict] | dict) -> None:
+    """`incident.created` / `incident.alert_added` (a batch) → analyse each incident when it is new
+    or changed."""
+    triggers.on_incident_events([batch] if isinstance(batch, dict) else batch)
