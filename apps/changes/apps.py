@@ -16,8 +16,8 @@ class ChangesConfig(AppConfig):
         from .panels import register_panels
 
         # Scoring is quick and bounded (a few indexed queries): the default queue, not "analysis".
-        events.subscribe("alert.received", tasks.correlate_alert, queue="default")
-        events.subscribe("change.recorded", tasks.correlate_change, queue="default")
+        events.subscribe("alert.received", tasks.correlate_alert, queue="default", batch=True)
+        events.subscribe("change.recorded", tasks.correlate_change, queue="default", batch=True)
         register_panels()
         if apps.is_installed("apps.analysis"):
             from apps.analysis.context import register_context_provider

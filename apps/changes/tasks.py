@@ -1,4 +1,7 @@
-"""Celery tasks: take ids from domain events, re-scope, call one correlation service."""
+"""Celery tasks: take ids from domain events (one committed transaction's, in a batch), re-scope,
+call one correlation service."""
+
+import logging
 
 from celery import shared_task
 
@@ -7,22 +10,36 @@ from apps.alerts.models import Alert
 from . import correlation
 from .models import ChangeEvent
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(name="changes.correlate_alert", ignore_result=True)
-def correlate_alert(event: dict) -> int:
-    """`alert.received` → score the changes made before the alert started."""
-    alert_id = (event.get("data") or {}).get("alert_id") or (event.get("subject") or {}).get("id")
-    alert = Alert.objects.filter(pk=alert_id, organization_id=event.get("organization_id")).first()
-    if alert is None:
-        return 0
-    return len(correlation.correlate_alert(alert=alert))
+def correlate_alert(batch: list[dict] | dict) -> int:
+    """`alert.received` (a batch) → score the changes made before each alert started.
+
+    A redelivered batch is safe: links are upserted by (change, alert). A lone dict is a message
+    queued before subscriptions were batched.
+    """
+    alerts = _rows(Alert, batch, "alert_id")
+    return len(correlation.correlate_alerts(alerts=alerts))
 
 
 @shared_task(name="changes.correlate_change", ignore_result=True)
-def correlate_change(event: dict) -> int:
-    """`change.recorded` → score the alerts that started during or after the change (late webhooks)."""
-    change_id = (event.get("data") or {}).get("change_id") or (event.get("subject") or {}).get("id")
-    change = ChangeEvent.objects.filter(pk=change_id, organization_id=event.get("organization_id")).first()
-    if change is None:
-        return 0
-    return len(correlation.correlate_change(change=change))
+def correlate_change(batch: list[dict] | dict) -> int:
+    """`change.recorded` (a batch) → score the alerts that started during or after each change (late webhooks)."""
+    changes = _rows(ChangeEvent, batch, "change_id")
+    return len(correlation.correlate_changes(changes=changes))
+
+
+def _rows(model, batch: list[dict] | dict, key: str) -> list:
+    """The events' subject rows, each within its event's organisation, in event order, once each."""
+    wanted = []
+    for event in [batch] if isinstance(batch, dict) else batch:
+        pk = (event.get("data") or {}).get(key) or (event.get("subject") or {}).get("id")
+        if isinstance(pk, int) or (isinstance(pk, str) and pk.isdigit()):
+            wanted.append((int(pk), event.get("organization_id")))
+        else:
+            logger.warning("event without a usable %s ignored", key, extra={"event": event.get("id")})
+    found = {row.pk: row for row in model.objects.filter(pk__in={pk for pk, _org in wanted})}
+    rows = {pk: found[pk] for pk, org in wanted if pk in found and found[pk].organization_id == org}
+    return list(rows.values())

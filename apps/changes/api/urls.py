@@ -1,4 +1,5 @@
 from django.urls import re_path
+
 from aiops.api.routers import OptionalSlashRouter
 
 from . import views
