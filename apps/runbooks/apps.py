@@ -13,7 +13,7 @@ class RunbooksConfig(AppConfig):
         from . import portal_panels, tasks
         from .conf import timer_interval
 
-        events.subscribe("alert.received", tasks.on_alert_received, queue="default")
+        events.subscribe("alert.received", tasks.on_alert_received, queue="default", batch=True)
         panels.register_panel(
             "alert_detail",
             "runbooks",

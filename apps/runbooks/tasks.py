@@ -4,7 +4,7 @@ from celery import shared_task
 
 from .services.executions import executions_expire_due
 from .services.runner import execution_run
-from .services.triggers import runbooks_on_alert_received, trigger_waits_fire_due
+from .services.triggers import runbooks_on_alerts_received, trigger_waits_fire_due
 
 
 @shared_task(name="runbooks.run_execution", acks_late=True)
@@ -15,9 +15,10 @@ def run_execution(execution_id: int) -> str | None:
 
 
 @shared_task(name="runbooks.on_alert_received")
-def on_alert_received(event: dict) -> int:
-    """alert.received subscriber: check every runbook's triggers against the alert."""
-    return runbooks_on_alert_received(event=event)
+def on_alert_received(batch: list[dict] | dict) -> int:
+    """alert.received subscriber (one transaction's events): check every runbook's triggers against
+    each alert. A lone dict is a message queued before subscriptions were batched."""
+    return runbooks_on_alerts_received(events=[batch] if isinstance(batch, dict) else batch)
 
 
 @shared_task(name="runbooks.timers")

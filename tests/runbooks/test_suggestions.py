@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 def test_hint_naming_an_existing_runbook_links_to_it(org_a, org_b):
     alert = AlertFactory(organization=org_a, name="DiskFull", severity="warning")
     RunbookFactory(organization=org_b, name="rollback-deployment")  # another organisation's: never offered
-    assert suggest_runbook(subject=Subject.for_alert(alert), analysis={"suggested_runbook": "rollback-deployment"})["matched"] is False
+    offered = suggest_runbook(subject=Subject.for_alert(alert), analysis={"suggested_runbook": "rollback-deployment"})
+    assert offered["matched"] is False
     mine = RunbookFactory(organization=org_a, name="Rollback deployment")
     found = suggest_runbook(subject=Subject.for_alert(alert), analysis={"suggested_runbook": "rollback-deployment"})
     assert found["matched"] is True and found["id"] == mine.pk and found["url"].endswith(f"/runbooks/{mine.pk}/")
