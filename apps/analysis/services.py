@@ -55,21 +55,34 @@ def _next_version(subject: Subject) -> int:
     return (current or 0) + 1
 
 
+def _subject_fields(subject: Subject) -> dict:
+    return {
+        "organization_id": subject.organization_id,
+        "team_id": subject.team_id,
+        "subject_type": subject.kind,
+        "alert": subject.obj if subject.is_alert else None,
+        "incident_id": None if subject.is_alert else subject.pk,
+        "signature": subject.signature,
+    }
+
+
+def _reuse_fields(source: Analysis, trigger: str) -> dict:
+    return {
+        "status": AnalysisStatus.REUSED,
+        "trigger": trigger,
+        "reused_from": source,
+        "provider_id": source.provider_id,
+        "provider_kind": source.provider_kind,
+        "model_name": source.model_name,
+    }
+
+
 def _create_row(subject: Subject, **fields) -> Analysis:
     """Insert the next version of the subject's analysis; a concurrent insert of the same version retries."""
     for _attempt in range(5):
         try:
             with transaction.atomic():
-                return Analysis.objects.create(
-                    organization_id=subject.organization_id,
-                    team_id=subject.team_id,
-                    subject_type=subject.kind,
-                    alert=subject.obj if subject.is_alert else None,
-                    incident_id=None if subject.is_alert else subject.pk,
-                    signature=subject.signature,
-                    version=_next_version(subject),
-                    **fields,
-                )
+                return Analysis.objects.create(**_subject_fields(subject), version=_next_version(subject), **fields)
         except IntegrityError:
             continue
     raise RuntimeError(f"could not allocate an analysis version for {subject.kind} {subject.pk}")
@@ -111,15 +124,7 @@ def analysis_request(
 @transaction.atomic
 def analysis_reuse(*, subject: Subject, source: Analysis, trigger: str = Trigger.AUTO) -> Analysis:
     """Record that `subject` shares `source`'s analysis (same name and service, inside the window)."""
-    return _create_row(
-        subject,
-        status=AnalysisStatus.REUSED,
-        trigger=trigger,
-        reused_from=source,
-        provider=source.provider,
-        provider_kind=source.provider_kind,
-        model_name=source.model_name,
-    )
+    return _create_row(subject, **_reuse_fields(source, trigger))
 
 
 def analyses_reuse(*, pairs: list[tuple[Subject, Analysis]], trigger: str = Trigger.AUTO) -> list[Analysis]:
@@ -131,21 +136,7 @@ def analyses_reuse(*, pairs: list[tuple[Subject, Analysis]], trigger: str = Trig
     if not pairs:
         return []
     rows = [
-        Analysis(
-            organization_id=subject.organization_id,
-            team_id=subject.team_id,
-            subject_type=subject.kind,
-            alert=subject.obj,
-            signature=subject.signature,
-            version=1,
-            status=AnalysisStatus.REUSED,
-            trigger=trigger,
-            reused_from=source,
-            provider_id=source.provider_id,
-            provider_kind=source.provider_kind,
-            model_name=source.model_name,
-        )
-        for subject, source in pairs
+        Analysis(**_subject_fields(subject), version=1, **_reuse_fields(source, trigger)) for subject, source in pairs
     ]
     try:
         with transaction.atomic():
