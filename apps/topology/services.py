@@ -162,20 +162,6 @@ class Sighting:
     seen_at: datetime | None = None
 
 
-def service_touch_from_alert(
-    *,
-    organization_id: int,
-    name: str,
-    environment: str = "",
-    namespace: str = "",
-    team_id: int | None = None,
-    seen_at: datetime | None = None,
-) -> Service | None:
-    """Register the service one alert names (if new) and refresh its `last_seen`."""
-    sighting = Sighting(organization_id, name, environment, namespace, team_id, seen_at)
-    return services_touch_from_alerts(sightings=[sighting])[0]
-
-
 def services_touch_from_alerts(*, sightings: list[Sighting]) -> list[Service | None]:
     """Register the services a batch of alerts names (if new) and refresh their `last_seen`.
 
