@@ -13,8 +13,8 @@ class IncidentsConfig(AppConfig):
 
         from . import selectors, tasks
 
-        events.subscribe("alert.received", tasks.correlate_alert, queue="default")
-        events.subscribe("alert.resolved", tasks.alert_resolved, queue="default")
+        events.subscribe("alert.received", tasks.correlate_alerts, queue="default", batch=True)
+        events.subscribe("alert.resolved", tasks.alerts_resolved, queue="default", batch=True)
         register_nav_item(_("Incidents"), "incidents:list", order=20)
         register_panel(
             "dashboard",

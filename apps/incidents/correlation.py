@@ -41,27 +41,12 @@ from . import conf
 from .choices import ACTIVE_STATUSES, IncidentStatus, Strategy
 from .lifecycle import apply_status
 from .locking import lock_organization
-from .membership import ALERT_FIELDS, _key, attach, refresh_firing
+from .membership import ALERT_FIELDS, PendingMembership, _key, refresh_firing
 from .merging import merge
 from .models import CorrelationConfig, CorrelationKey, Incident, IncidentAlert
 from .summary import incident_summary
 
 logger = logging.getLogger(__name__)
-# Only what weighing needs: the chosen incident is re-read in full before it is changed.
-CANDIDATE_FIELDS = [
-    "id",
-    "number",
-    "status",
-    "started_at",
-    "last_alert_at",
-    "service_stats",
-    "affected_environments",
-    "root_cause_service_id",
-    "commander_id",
-    "assignee_id",
-    "created_by_id",
-]
-
 
 @dataclass
 class Match:
@@ -211,66 +196,119 @@ class _Weigher:
         return None
 
 
-def _window(alert: Alert, config: CorrelationConfig, prefix: str = "") -> Q:
-    """Incidents whose event-time window holds the alert: open ones, or resolved ones to re-open."""
-    window = timedelta(minutes=config.window_minutes)
-    state = Q(**{f"{prefix}status__in": ACTIVE_STATUSES})
-    if config.reopen_window_minutes:
-        since = timezone.now() - timedelta(minutes=config.reopen_window_minutes)
-        state |= Q(**{f"{prefix}status": IncidentStatus.RESOLVED, f"{prefix}resolved_at__gte": since})
-    return state & Q(
-        **{
-            f"{prefix}organization_id": alert.organization_id,
-            f"{prefix}merged_into__isnull": True,
-            f"{prefix}started_at__lte": alert.starts_at + window,
-            f"{prefix}last_alert_at__gte": alert.starts_at - window,
-        }
-    )
+def _reopenable_since(config: CorrelationConfig):
+    return timezone.now() - timedelta(minutes=config.reopen_window_minutes) if config.reopen_window_minutes else None
 
 
-def _all_candidates(alert: Alert, config: CorrelationConfig) -> list[Incident]:
-    """Every incident in the window (most recent first), read lean: only for the weak strategies."""
-    qs = Incident.objects.filter(_window(alert, config)).only(*CANDIDATE_FIELDS).order_by("-last_alert_at")
-    return list(qs[: conf.candidate_limit()])
+class Neighbourhood:
+    """The incidents a batch of alerts may join, and the correlation keys they share with it.
+
+    Read for the whole batch in two indexed queries (which incidents in the batch's event-time
+    window hold any key an alert of the batch asks about, then those incidents), plus one more
+    only if some alert needs the weak strategies (every incident in the window); then kept current
+    in memory as the batch's alerts open and join incidents, so each decision is made without a
+    query and sees every decision before it, exactly as one-at-a-time processing would.
+    """
+
+    def __init__(self, organization_id: int, alerts: list[Alert], weighers: list[_Weigher], config: CorrelationConfig):
+        self.window = timedelta(minutes=config.window_minutes)
+        self.since = _reopenable_since(config)
+        state = Q(status__in=ACTIVE_STATUSES)
+        if self.since is not None:
+            state |= Q(status=IncidentStatus.RESOLVED, resolved_at__gte=self.since)
+        self._in_batch_window = state & Q(
+            organization_id=organization_id,
+            merged_into__isnull=True,
+            started_at__lte=max(a.starts_at for a in alerts) + self.window,
+            last_alert_at__gte=min(a.starts_at for a in alerts) - self.window,
+        )
+        self.holders: dict[str, set[int]] = defaultdict(set)
+        asked = sorted(set().union(*(w.query_keys() | {w.gk_key} for w in weighers)) - {None})
+        window_ids = Incident.objects.filter(self._in_batch_window).values("pk")
+        for start in range(0, len(asked), 1000):
+            found = CorrelationKey.objects.filter(
+                organization_id=organization_id, key__in=asked[start : start + 1000], incident_id__in=window_ids
+            ).values_list("key", "incident_id")
+            for key, incident_id in found:
+                self.holders[key].add(incident_id)
+        # Group keys are shared by unrelated incidents (Alertmanager groups by alert name) and
+        # only count among the candidates of the weak strategies, read when first needed.
+        group_keys = {w.gk_key for w in weighers}
+        keyed = set().union(*(ids for key, ids in self.holders.items() if key not in group_keys))
+        self.incidents: dict[int, Incident] = self._read(Q(pk__in=keyed)) if keyed else {}
+        self._complete = False
+
+    def _read(self, condition: Q) -> dict[int, Incident]:
+        rows = Incident.objects.filter(self._in_batch_window, condition).defer("root_cause_evidence")
+        return {i.pk: i for i in rows}  # root_cause_evidence is recomputed before every save
+
+    def holds(self, incident: Incident, alert: Alert) -> bool:
+        """Is the alert inside the incident's event-time window, and may the incident take it?"""
+        if incident.merged_into_id is not None:
+            return False
+        if incident.status not in ACTIVE_STATUSES:
+            if incident.status != IncidentStatus.RESOLVED or self.since is None:
+                return False
+            if incident.resolved_at is None or incident.resolved_at < self.since:
+                return False
+        return (
+            incident.started_at <= alert.starts_at + self.window
+            and incident.last_alert_at >= alert.starts_at - self.window
+        )
+
+    def sharing(self, keys, alert: Alert) -> dict[int, set[str]]:
+        """Incidents in the alert's window holding any of `keys`, with the keys each holds."""
+        matched: dict[int, set[str]] = defaultdict(set)
+        for key in keys:
+            for incident_id in self.holders.get(key, ()):
+                matched[incident_id].add(key)
+        return {i: k for i, k in matched.items() if self.holds(self.incidents[i], alert)}
+
+    def candidates(self, alert: Alert) -> list[Incident]:
+        """Every incident in the window, most recent first, up to the candidate limit."""
+        if not self._complete:
+            self.incidents.update(self._read(~Q(pk__in=list(self.incidents))))
+            self._complete = True
+        inside = [i for i in self.incidents.values() if self.holds(i, alert)]
+        inside.sort(key=lambda i: i.last_alert_at, reverse=True)
+        return inside[: conf.candidate_limit()]
+
+    def merged(self, target: Incident, source: Incident) -> None:
+        """The source's keys now belong to the target (merge moved its alerts and recomputed both)."""
+        for holders in self.holders.values():
+            if source.pk in holders:
+                holders.discard(source.pk)
+                holders.add(target.pk)
 
 
 def _best_first(matches: list[Match], alert: Alert) -> list[Match]:
     return sorted(matches, key=lambda m: (-m.score, abs((alert.starts_at - m.incident.last_alert_at).total_seconds())))
 
 
-def decide(alert: Alert, config: CorrelationConfig, graph: TopologyGraph) -> tuple[list[Match], str]:
+def decide(weigher: _Weigher, hood: Neighbourhood) -> tuple[list[Match], str]:
     """The matches worth acting on, best first, and a reason when there is none.
 
-    One indexed query finds the incidents in the window that share a key with the alert (service,
-    instance, labels, topology neighbours, group key). Only when none of them is a strong match are
-    all incidents in the window read, for the contradiction check the weak strategies need; so a
-    storm of related alerts reads one or two incidents per alert, not every open one.
+    The incidents in the window that share a key with the alert (service, instance, labels,
+    topology neighbours) are weighed first. Only when none of them is a strong match are all
+    incidents in the window weighed, with the contradiction check the weak strategies need.
     """
-    weigher = _Weigher(alert, config, graph)
-    matched: dict[int, set[str]] = defaultdict(set)
+    alert, config = weigher.alert, weigher.config
     # The group key is left out here: Alertmanager groups by alert name, so it is shared by many
     # unrelated incidents, and it only matters when nothing stronger matches (below).
-    keys = weigher.query_keys() - {weigher.gk_key}
-    rows = CorrelationKey.objects.filter(_window(alert, config, "incident__"), key__in=keys)
-    for incident_id, key in rows.values_list("incident_id", "key"):
-        matched[incident_id].add(key)
-    keyed = list(matched)
-    if keyed:
-        incidents = Incident.objects.filter(pk__in=keyed).defer("root_cause_evidence")
-        strong = [m for m in (weigher.weigh(i, matched[i.pk]) for i in incidents) if m and m.score > 40]
-        if strong:
-            return _best_first(strong, alert), ""
-    candidates = _all_candidates(alert, config)
+    matched = hood.sharing(weigher.query_keys() - {weigher.gk_key}, alert)
+    strong = [m for m in (weigher.weigh(hood.incidents[i], keys) for i, keys in matched.items()) if m and m.score > 40]
+    if strong:
+        return _best_first(strong, alert), ""
+    candidates = hood.candidates(alert)
     if not candidates:
         return [], (
             f"No open incident has alerts within {config.window_minutes} min of this alert's start "
             f"({alert.starts_at:%Y-%m-%d %H:%M:%S %Z})."
         )
     if weigher.gk_key:
-        shared = CorrelationKey.objects.filter(incident_id__in=[c.pk for c in candidates], key=weigher.gk_key)
-        for incident_id in shared.values_list("incident_id", flat=True):
-            matched[incident_id].add(weigher.gk_key)
-    matches = [m for m in (weigher.weigh(c, matched[c.pk]) for c in candidates) if m is not None]
+        for incident_id in hood.sharing([weigher.gk_key], alert):
+            matched.setdefault(incident_id, set()).add(weigher.gk_key)
+    matches = [m for m in (weigher.weigh(c, matched.get(c.pk, set())) for c in candidates) if m is not None]
     strong = [m for m in matches if m.score >= 40]
     if strong:
         return _best_first(strong, alert), ""
@@ -287,41 +325,6 @@ def decide(alert: Alert, config: CorrelationConfig, graph: TopologyGraph) -> tup
     )
 
 
-def _open_incident(alert: Alert, config: CorrelationConfig, graph: TopologyGraph, reason: str) -> Incident:
-    number = (Incident.objects.filter(organization_id=alert.organization_id).aggregate(n=Max("number"))["n"] or 0) + 1
-    incident = Incident.objects.create(
-        organization_id=alert.organization_id,
-        number=number,
-        title=(alert.summary or alert.name)[:300],
-        severity=alert.severity,
-        started_at=alert.starts_at,
-        last_alert_at=alert.starts_at,
-        team_id=alert.team_id,
-        correlation_strategy=Strategy.OPENED,
-        correlation_reason=reason,
-    )
-    attach(
-        incident,
-        alert,
-        graph=graph,
-        label_keys=config.label_keys,
-        strategy=Strategy.OPENED,
-        reason=reason,
-        announce=False,
-    )
-    events.publish(
-        "incident.created",
-        org=incident.organization_id,
-        subject=incident,
-        alert_id=alert.pk,
-        alert_ids=[alert.pk],
-        strategy=Strategy.OPENED,
-        reason=reason,
-        **incident_summary(incident),
-    )
-    return incident
-
-
 def _mergeable(incident: Incident) -> bool:
     """Only incidents nobody has started working on are merged automatically."""
     return (
@@ -332,37 +335,23 @@ def _mergeable(incident: Incident) -> bool:
     )
 
 
-def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
-    """Place one alert: join the best related incident, or open one; idempotent per alert."""
-    with transaction.atomic():
-        config = lock_organization(organization_id)
-        if not config.enabled:
-            return None
-        alert = (
-            Alert.objects.filter(organization_id=organization_id, pk=alert_id)
-            .select_related("incident_link")
-            .only(
-                *ALERT_FIELDS,
-                "organization_id",
-                "incident_link__incident_id",
-                "incident_link__strategy",
-                "incident_link__reason",
-            )
-            .order_by("pk")  # not the model's ordering: SQLite would walk a date index for it
-            .first()
-        )
-        if alert is None:
-            return None
-        existing = getattr(alert, "incident_link", None)  # one query for the alert and its link
-        if existing is not None:
-            return Outcome(Incident.objects.get(pk=existing.incident_id), existing.strategy, existing.reason)
-        graph = graph_for(organization_id)
-        matches, why_new = decide(alert, config, graph)
+class _Batch:
+    """One transaction placing a list of alerts of one organisation, under its correlation lock."""
+
+    def __init__(self, organization_id: int, config: CorrelationConfig, graph: TopologyGraph, hood: Neighbourhood):
+        self.organization_id, self.config, self.graph, self.hood = organization_id, config, graph, hood
+        # The pending writes share the neighbourhood's key index, so each decision sees the last.
+        self.pending = PendingMembership(graph, config.label_keys, holders=hood.holders)
+        self._next_number: int | None = None
+
+    def place(self, weigher: _Weigher) -> Outcome:
+        alert, config, hood = weigher.alert, self.config, self.hood
+        matches, why_new = decide(weigher, hood)
         if not matches:
             if alert.status == AlertStatus.RESOLVED:
                 logger.info("resolved alert opens no incident", extra={"alert_id": alert.pk})
                 return Outcome(None, "", "The alert was already resolved and matched no open incident.")
-            return Outcome(_open_incident(alert, config, graph, why_new), Strategy.OPENED, why_new, created=True)
+            return Outcome(self._open_incident(alert, why_new), Strategy.OPENED, why_new, created=True)
         best = matches[0]
         target = best.incident
         merged: list[int] = []
@@ -374,50 +363,125 @@ def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
             ]
             if len(causes) > 1 and all(_mergeable(i) for i in causes):
                 target = min(causes, key=lambda i: (i.started_at, i.number))
+                self.pending.flush()  # merging recomputes both incidents from their stored links
                 for other in causes:
                     if other.pk != target.pk:
                         merge(
                             target,
                             other,
-                            graph=graph,
+                            graph=self.graph,
                             label_keys=config.label_keys,
                             reason=f"{alert.service or alert.name} connects the root causes of both incidents "
                             "in the dependency graph: one failure.",
                         )
+                        hood.merged(target, other)
                         merged.append(other.pk)
                 best = next(m for m in matches if m.incident.pk == target.pk)
-        if target.get_deferred_fields() - {"root_cause_evidence"}:  # read lean for weighing only
-            target = Incident.objects.get(pk=target.pk)
         if target.status == IncidentStatus.RESOLVED:
             apply_status(
                 target,
                 IncidentStatus.OPEN,
                 reason=f"re-opened: a related alert fired within {config.reopen_window_minutes} min of resolution",
             )
-        attach(
-            target,
-            alert,
-            graph=graph,
-            label_keys=config.label_keys,
-            strategy=best.strategy,
-            reason=best.reason,
-        )
+        self.pending.add(target, alert, strategy=best.strategy, reason=best.reason)
+        hood.incidents[target.pk] = target
         return Outcome(target, best.strategy, best.reason, merged=merged)
+
+    def _open_incident(self, alert: Alert, reason: str) -> Incident:
+        if self._next_number is None:
+            latest = Incident.objects.filter(organization_id=self.organization_id).aggregate(n=Max("number"))["n"]
+            self._next_number = (latest or 0) + 1
+        incident = Incident.objects.create(
+            organization_id=alert.organization_id,
+            number=self._next_number,
+            title=(alert.summary or alert.name)[:300],
+            severity=alert.severity,
+            started_at=alert.starts_at,
+            last_alert_at=alert.starts_at,
+            team_id=alert.team_id,
+            correlation_strategy=Strategy.OPENED,
+            correlation_reason=reason,
+        )
+        self._next_number += 1
+        self.pending.add(incident, alert, strategy=Strategy.OPENED, reason=reason, announce=False)
+        self.hood.incidents[incident.pk] = incident
+        events.publish(
+            "incident.created",
+            org=incident.organization_id,
+            subject=incident,
+            alert_id=alert.pk,
+            alert_ids=[alert.pk],
+            strategy=Strategy.OPENED,
+            reason=reason,
+            **incident_summary(incident),
+        )
+        return incident
+
+
+def correlate_alerts(*, organization_id: int, alert_ids: list[int]) -> dict[int, Outcome]:
+    """Place alerts of one organisation in arrival order: each joins its best related incident or
+    opens one. One transaction and one lock for the batch; idempotent per alert (an alert already
+    in an incident keeps it). Returns the outcome per alert id found (none when correlation is off).
+    """
+    order = list(dict.fromkeys(alert_ids))
+    with transaction.atomic():
+        config = lock_organization(organization_id)
+        if not config.enabled or not order:
+            return {}
+        found = (
+            Alert.objects.filter(organization_id=organization_id, pk__in=order)
+            .select_related("incident_link")
+            .only(
+                *ALERT_FIELDS,
+                "organization_id",
+                "incident_link__incident_id",
+                "incident_link__strategy",
+                "incident_link__reason",
+            )
+            .order_by()  # not the model's ordering: SQLite would walk a date index for it
+        )
+        alerts = {a.pk: a for a in found}
+        outcomes: dict[int, Outcome] = {}
+        placed = {a.pk: a.incident_link for a in alerts.values() if getattr(a, "incident_link", None) is not None}
+        if placed:
+            held = Incident.objects.in_bulk({link.incident_id for link in placed.values()})
+            for pk, link in placed.items():
+                outcomes[pk] = Outcome(held.get(link.incident_id), link.strategy, link.reason)
+        new = [alerts[pk] for pk in order if pk in alerts and pk not in placed]
+        if not new:
+            return outcomes
+        graph = graph_for(organization_id)
+        weighers = [_Weigher(alert, config, graph) for alert in new]
+        hood = Neighbourhood(organization_id, new, weighers, config)
+        batch = _Batch(organization_id, config, graph, hood)
+        for weigher in weighers:
+            outcomes[weigher.alert.pk] = batch.place(weigher)
+        batch.pending.flush()
+        return outcomes
+
+
+def correlate_alert(*, organization_id: int, alert_id: int) -> Outcome | None:
+    """Place one alert (a batch of one)."""
+    return correlate_alerts(organization_id=organization_id, alert_ids=[alert_id]).get(alert_id)
 
 
 def alert_resolved(*, organization_id: int, alert_id: int) -> Incident | None:
     """An alert resolved: refresh its incident's counters; resolve it when nothing fires any more."""
+    return alerts_resolved(organization_id=organization_id, alert_ids=[alert_id]).get(alert_id)
+
+
+def alerts_resolved(*, organization_id: int, alert_ids: list[int]) -> dict[int, Incident]:
+    """Alerts resolved: refresh each affected incident once; resolve those where nothing fires."""
     with transaction.atomic():
         config = lock_organization(organization_id)
-        link = (
-            IncidentAlert.objects.filter(organization_id=organization_id, alert_id=alert_id)
-            .select_related("incident")
-            .first()
+        links = list(
+            IncidentAlert.objects.filter(organization_id=organization_id, alert_id__in=set(alert_ids)).values_list(
+                "alert_id", "incident_id"
+            )
         )
-        if link is None:
-            return None
-        incident = Incident.objects.get(pk=link.incident_id)
-        refresh_firing(incident)
-        if config.auto_resolve and incident.firing_count == 0 and incident.status != IncidentStatus.RESOLVED:
-            apply_status(incident, IncidentStatus.RESOLVED, reason="all of its alerts resolved")
-        return incident
+        incidents = Incident.objects.in_bulk({incident_id for _alert, incident_id in links})
+        for incident in incidents.values():
+            refresh_firing(incident)
+            if config.auto_resolve and incident.firing_count == 0 and incident.status != IncidentStatus.RESOLVED:
+                apply_status(incident, IncidentStatus.RESOLVED, reason="all of its alerts resolved")
+        return {alert_id: incidents[incident_id] for alert_id, incident_id in links}

@@ -1,39 +1,49 @@
-"""Celery subscribers: correlate each new alert; refresh (and maybe resolve) incidents on resolution."""
+"""Celery subscribers (batch): place each commit's new alerts; refresh incidents as alerts resolve.
+
+Both take the list of events of one committed transaction (a whole Alertmanager webhook), so a
+storm is decided in one transaction per webhook rather than one per alert. A retried batch is
+safe: an alert already in an incident keeps it, and refreshing counters is idempotent.
+"""
+
+from collections import defaultdict
 
 from celery import shared_task
 
 from . import correlation
 
 
-def _alert_id(event: dict) -> int | None:
-    data = event.get("data") or {}
-    subject = event.get("subject") or {}
-    return data.get("alert_id") or (subject.get("id") if subject.get("type") == "alerts.alert" else None)
+def _alert_ids_by_org(events: list[dict]) -> dict[int, list[int]]:
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for event in events:
+        data = event.get("data") or {}
+        subject = event.get("subject") or {}
+        alert_id = data.get("alert_id") or (subject.get("id") if subject.get("type") == "alerts.alert" else None)
+        if alert_id is not None:
+            grouped[event["organization_id"]].append(alert_id)
+    return grouped
 
 
 @shared_task(
-    name="incidents.correlate_alert",
+    name="incidents.correlate_alerts",
     ignore_result=True,
     autoretry_for=(Exception,),
     retry_backoff=True,
     max_retries=5,
 )
-def correlate_alert(event: dict) -> None:
-    """`alert.received` → place the alert in an incident (the decision is in correlation.py)."""
-    alert_id = _alert_id(event)
-    if alert_id is not None:
-        correlation.correlate_alert(organization_id=event["organization_id"], alert_id=alert_id)
+def correlate_alerts(events: list[dict]) -> None:
+    """`alert.received` × N → place the alerts in incidents (the decisions are in correlation.py)."""
+    for organization_id, alert_ids in _alert_ids_by_org(events).items():
+        correlation.correlate_alerts(organization_id=organization_id, alert_ids=alert_ids)
 
 
 @shared_task(
-    name="incidents.alert_resolved",
+    name="incidents.alerts_resolved",
     ignore_result=True,
     autoretry_for=(Exception,),
     retry_backoff=True,
     max_retries=5,
 )
-def alert_resolved(event: dict) -> None:
-    """`alert.resolved` → recount the incident's firing alerts; auto-resolve when none fire."""
-    alert_id = _alert_id(event)
-    if alert_id is not None:
-        correlation.alert_resolved(organization_id=event["organization_id"], alert_id=alert_id)
+def alerts_resolved(events: list[dict]) -> None:
+    """`alert.resolved` × N → recount the incidents' firing alerts; auto-resolve when none fire."""
+    for organization_id, alert_ids in _alert_ids_by_org(events).items():
+        correlation.alerts_resolved(organization_id=organization_id, alert_ids=alert_ids)
