@@ -48,3 +48,21 @@ def api_client_for():
         return client
 
     return make
+
+
+@pytest.fixture
+def dispatched_events(monkeypatch):
+    """Every event the bus dispatches after commit, in order, observed at its one dispatch point
+    (`events.dispatch_many`); the subscribers still run."""
+    from aiops import events
+
+    seen = []
+    original = events.dispatch_many
+
+    def observe(batch):
+        seen.extend(batch)
+        original(batch)
+
+    monkeypatch.setattr(events, "dispatch_many", observe)
+    return seen
+

@@ -125,7 +125,7 @@ def own_subscribers():
 @pytest.fixture
 def dispatched(monkeypatch):
     seen = []
-    monkeypatch.setattr(events, "dispatch", seen.append)
+    monkeypatch.setattr(events, "dispatch_many", seen.extend)
     return seen
 
 

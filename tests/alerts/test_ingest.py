@@ -39,14 +39,13 @@ def received(monkeypatch):
     from aiops import events
 
     seen = []
-    original = events.dispatch
+    original = events.dispatch_many
 
-    def observe(event):
-        if event["name"].startswith("alert."):
-            seen.append(event)
-        original(event)
+    def observe(batch):
+        seen.extend(e for e in batch if e["name"].startswith("alert."))
+        original(batch)
 
-    monkeypatch.setattr(events, "dispatch", observe)
+    monkeypatch.setattr(events, "dispatch_many", observe)
     return seen
 
 

@@ -46,7 +46,7 @@ def test_alert_received_runs_an_analysis_on_the_analysis_queue(org_a, django_cap
 
 def test_analysis_completed_is_published(org_a, django_capture_on_commit_callbacks, monkeypatch):
     seen = []
-    monkeypatch.setattr(events, "dispatch", lambda event: seen.append(event))
+    monkeypatch.setattr(events, "dispatch_many", seen.extend)
     alert = AlertFactory(organization=org_a)
     subject = services.Subject.for_alert(alert)
     with django_capture_on_commit_callbacks(execute=True):

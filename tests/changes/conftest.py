@@ -91,14 +91,9 @@ def integration(org_a):
 
 
 @pytest.fixture
-def received(monkeypatch):
+def received(dispatched_events):
     """Events dispatched after commit, in order (the real bus, observed at its dispatch point)."""
-    from aiops import events
-
-    seen = []
-    original = events.dispatch
-    monkeypatch.setattr(events, "dispatch", lambda event: (seen.append(event), original(event)))
-    return seen
+    return dispatched_events
 
 
 @pytest.fixture

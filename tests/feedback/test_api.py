@@ -3,7 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from aiops import events
 from apps.feedback.models import AnalysisFeedback, RemediationFeedback, SuccessfulRemediation
 from tests.alerts.factories import AlertFactory
 from tests.analysis.factories import AnalysisFactory
@@ -14,16 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def published(monkeypatch):
-    seen = []
-    original = events.dispatch
-
-    def observe(event):
-        seen.append(event)
-        original(event)
-
-    monkeypatch.setattr(events, "dispatch", observe)
-    return seen
+def published(dispatched_events):
+    return dispatched_events
 
 
 @pytest.fixture

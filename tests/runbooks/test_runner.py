@@ -3,7 +3,6 @@ rollback in reverse order over real SSH, continue-on-fail, and the events a run 
 
 import pytest
 
-from aiops import events
 from apps.runbooks.services import execution_request_manual
 from tests.alerts.factories import AlertFactory
 
@@ -11,12 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def published(monkeypatch):
+def published(dispatched_events):
     """Every event published during the test (recorded through the real bus's dispatch)."""
-    seen = []
-    original = events.dispatch
-    monkeypatch.setattr(events, "dispatch", lambda event: (seen.append(event), original(event)))
-    return seen
+    return dispatched_events
 
 
 def run(on_commit, runbook, user, **kwargs):
