@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC
 
+from django.db import connections, router
+from django.utils import timezone
+
 from aiops import events
 from apps.alerts.choices import SEVERITY_RANK, AlertStatus
 from apps.alerts.models import Alert
@@ -164,6 +167,33 @@ STATE_FIELDS = [
 ]
 
 
+def save_states(incidents) -> None:
+    """Write the STATE_FIELDS of many incidents in one round trip.
+
+    One UPDATE per incident, sent with executemany, which psycopg 3 pipelines: a batch touching
+    thirty incidents waits for the server once instead of thirty times. (bulk_update's CASE
+    expressions over seventeen columns were measured slower than plain saves.)
+    """
+    incidents = list(incidents)
+    if not incidents:
+        return
+    now = timezone.now()
+    fields = [Incident._meta.get_field(name) for name in STATE_FIELDS]
+    connection = connections[router.db_for_write(Incident)]
+    quote = connection.ops.quote_name
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(
+        quote(Incident._meta.db_table),
+        ", ".join(f"{quote(f.column)} = %s" for f in fields),
+        quote(Incident._meta.pk.column),
+    )
+    rows = []
+    for incident in incidents:
+        incident.updated_at = now  # what auto_now would do in save()
+        rows.append([f.get_db_prep_save(getattr(incident, f.attname), connection) for f in fields] + [incident.pk])
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 class PendingMembership:
     """Alerts joining incidents, applied to the incidents in memory and written together.
 
@@ -242,8 +272,8 @@ class PendingMembership:
             link.is_root_cause = link.alert_id == link.incident.root_cause_alert_id
         IncidentAlert.objects.bulk_create(self.links)
         CorrelationKey.objects.bulk_create(self.keys, ignore_conflicts=True)
+        save_states(self.touched.values())
         for pk, incident in self.touched.items():
-            incident.save(update_fields=STATE_FIELDS)
             if self._had_links[pk] and incident.root_cause_alert_id != self._root_before[pk]:
                 _sync_root_flags(incident)
         self._reset()
