@@ -16,7 +16,7 @@ class NotificationsConfig(AppConfig):
         from .services.events import HANDLED_EVENTS
 
         for name in HANDLED_EVENTS:
-            events.subscribe(name, tasks.handle_event, queue="notify")
+            events.subscribe(name, tasks.handle_event, queue="notify", batch=True)
         for slot, context in (
             ("alert_detail", notification_panels.alert_panel),
             ("incident_detail", notification_panels.incident_panel),

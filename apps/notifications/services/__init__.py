@@ -11,9 +11,9 @@ from .config import (
     snooze_create,
     snooze_end,
 )
-from .dispatch import delivery_retry, delivery_send, outbox_rescan
+from .dispatch import deliveries_send, deliveries_send_leased, delivery_retry, delivery_send, outbox_rescan
 from .escalations import escalation_cancel
-from .events import event_process
+from .events import event_process, events_process
 from .timers import housekeeping_prune, timers_fire_due
 
 __all__ = [
@@ -27,10 +27,13 @@ __all__ = [
     "snooze_create",
     "snooze_end",
     "delivery_send",
+    "deliveries_send",
+    "deliveries_send_leased",
     "delivery_retry",
     "outbox_rescan",
     "escalation_cancel",
     "event_process",
+    "events_process",
     "timers_fire_due",
     "housekeeping_prune",
 ]

@@ -21,7 +21,7 @@ from ..matching import Facts, snooze_matches
 from ..models import NotificationDelivery, NotificationSubject, NotificationThread, NotificationTimer, Snooze
 from ..selectors import rate_limit_count
 from .escalations import escalation_start
-from .outbox import EventRef, queue_delivery, thread_for
+from .outbox import EventRef, OutboxWrites, queue_delivery, thread_for
 
 RESOLVED_STATUSES = {"resolved", "closed"}
 
@@ -38,13 +38,19 @@ class Decision:
     snoozes: list[Snooze] = field(default_factory=list)
     subject_is_new: bool = False  # created by this event: it has no conversations yet
     rules: list | None = None  # the organisation's enabled rules, loaded once per decision
+    writes: OutboxWrites | None = None  # the batch's bulk writes, when decided in a batch
 
     def queue(self, kind: str, *, channel, subject: NotificationSubject | None = None, rule=None, thread=None,
               **extra):
         """Write one delivery caused by this event (see `outbox.queue_delivery`)."""
         return queue_delivery(organization_id=self.organization_id, event=self.event, kind=kind, now=self.now,
                               channel=channel, subject=subject or self.subject, rule=rule, thread=thread,
-                              trigger=self.facts.trigger or "", **extra)
+                              trigger=self.facts.trigger or "", writes=self.writes, **extra)
+
+    def flush(self) -> None:
+        """Write held rows now: what follows reads the database or hands the rows to other code."""
+        if self.writes is not None:
+            self.writes.flush()
 
     def on_thread(self, thread: NotificationThread, kind: str, *, data: dict | None = None):
         return self.queue(kind, channel=thread.channel, subject=thread.subject, rule=thread.rule,
@@ -71,13 +77,31 @@ def subject_upsert(
     subject = locked.filter(organization_id=organization_id, key=facts.subject_key).first()
     created = subject is None
     if created:
-        subject = NotificationSubject(
-            organization_id=organization_id, key=facts.subject_key, kind=facts.subject_kind, alert=alert,
-            title=facts.title[:500],
-            incident_id=facts.incident_id if facts.subject_kind == "incident" else None,
-            team_id=facts.team_id if facts.subject_kind in ("alert", "incident") else None,
-        )
+        subject = subject_new(organization_id=organization_id, facts=facts, alert=alert)
     previous = subject.state
+    subject_merge(subject, facts=facts, event=event, alert=alert, merge=merge)
+    if not created:
+        subject.save()
+        return subject, previous, False
+    # Another event of the same subject creating it at this very moment makes this insert fail: the
+    # whole decision rolls back and the task retries, then finds (and locks) the other's row.
+    subject.save(force_insert=True)
+    return subject, previous, True
+
+
+def subject_new(*, organization_id: int, facts: Facts, alert: Alert | None) -> NotificationSubject:
+    """An unsaved subject for an event's facts (a batch inserts the new ones together)."""
+    return NotificationSubject(
+        organization_id=organization_id, key=facts.subject_key, kind=facts.subject_kind, alert=alert,
+        title=facts.title[:500],
+        incident_id=facts.incident_id if facts.subject_kind == "incident" else None,
+        team_id=facts.team_id if facts.subject_kind in ("alert", "incident") else None,
+    )
+
+
+def subject_merge(subject: NotificationSubject, *, facts: Facts, event: EventRef, alert: Alert | None,
+                  merge: bool) -> None:
+    """Fold an event's facts (and its alert row, the truth about state) into the subject."""
     if merge:
         subject.context = {**subject.context, **_clean(event.data)}
         subject.title = facts.title[:500] or subject.title
@@ -88,13 +112,6 @@ def subject_upsert(
     elif subject.kind == "incident" and merge and event.name != "incident.alert_added":
         _state_from_incident(subject, event)
     subject.context["state"] = subject.state
-    if not created:
-        subject.save()
-        return subject, previous, False
-    # Another event of the same subject creating it at this very moment makes this insert fail: the
-    # whole decision rolls back and the task retries, then finds (and locks) the other's row.
-    subject.save(force_insert=True)
-    return subject, previous, True
 
 
 def _state_from_alert(subject: NotificationSubject, alert: Alert) -> None:
@@ -178,6 +195,8 @@ def notify_new(d: Decision, rule, subject: NotificationSubject, *, pattern_key: 
     if rule.rate_limit_count and channels:
         since = d.now - timedelta(minutes=rule.rate_limit_window_minutes)
         sent = rate_limit_count(rule=rule, pattern_key=pattern_key, since=since)
+        if d.writes is not None:  # this batch's announcements, not inserted yet, count too
+            sent += d.writes.held_subjects(rule=rule, pattern_key=pattern_key)
         if sent >= rule.rate_limit_count:
             record_all(d, rule, subject, status=DeliveryStatus.RATE_LIMITED, pattern_key=pattern_key,
                        reason=f"{sent} messages for this pattern in {rule.rate_limit_window_minutes} min "
@@ -188,12 +207,13 @@ def notify_new(d: Decision, rule, subject: NotificationSubject, *, pattern_key: 
     for channel in channels:
         # A subject created by this very event has no conversation yet: no look-up, no duplicate guard.
         fresh = d.subject_is_new and subject.pk == d.subject.pk
-        thread = thread_for(subject=subject, rule=rule, channel=channel, new=fresh)
+        thread = thread_for(subject=subject, rule=rule, channel=channel, new=fresh, writes=d.writes)
         dedup = f"new:{subject.pk}:{rule.pk}:{channel.pk}" if kind == DeliveryKind.NEW and not fresh else None
         if d.queue(kind, channel=channel, subject=subject, rule=rule, thread=thread, pattern_key=pattern_key,
                    data=data, dedup_key=dedup):
             queued += 1
     if rule.escalate and subject.kind in ("alert", "incident") and subject.state == "open":
+        d.flush()  # the escalation reads and extends the conversations just decided
         escalation_start(rule=rule, subject=subject, event=d.event, now=d.now)
     return queued
 
@@ -245,6 +265,7 @@ def schedule_group_wait(d: Decision, rule) -> None:
 def schedule_digest(d: Decision, rule, pattern_key: str) -> None:
     """One digest per rule and pattern at the end of the window that held messages back."""
     key = f"digest:{rule.pk}:{hashlib.sha1(pattern_key.encode()).hexdigest()[:20]}"
+    d.flush()  # the digest's window starts at the oldest message it counts
     if NotificationTimer.objects.filter(key=key, fired_at__isnull=True).exists():
         return
     window = timedelta(minutes=rule.rate_limit_window_minutes)

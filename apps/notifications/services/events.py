@@ -1,6 +1,13 @@
-"""Reacting to domain events: one transaction per event decides every delivery it causes.
+"""Reacting to domain events: one transaction per batch of events decides every delivery they cause.
 
-The event is marked processed in the same transaction, so a redelivered event (worker killed
+A batch is the events of one committed transaction of the producer (a storm webhook's alerts), in
+publishing order; each is decided as if alone, with the same rules, grouping, rate limits,
+snoozes and escalations. What a batch shares is the work: one statement marks its events
+processed, one loads their alerts, one inserts the subjects its new alerts create, the rule cache
+is checked once, and the first messages about those alerts are inserted in bulk and sent together
+right after commit (see `outbox.OutboxWrites`).
+
+Each event is marked processed in the same transaction, so a redelivered event (worker killed
 after commit, before the broker ack) changes nothing. Per-incident rules hold an alert until the
 incidents app tells us its incident (incident.created / incident.alert_added), at most
 NOTIFICATIONS_GROUP_WAIT_SECONDS; then the alert is announced alone, and its message becomes the
@@ -10,9 +17,10 @@ join, and no alert waits forever on a correlation that never comes.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,7 +28,7 @@ from apps.alerts.choices import AlertStatus
 from apps.alerts.models import Alert
 
 from ..choices import DeliveryKind, DeliveryStatus, EscalationStatus, Grouping, Trigger
-from ..matching import facts_from_event
+from ..matching import Facts, facts_from_event
 from ..messages import analysis_excerpt
 from ..models import (
     NotificationChannel,
@@ -39,57 +47,179 @@ from .decisions import (
     followup,
     notify_new,
     schedule_group_wait,
+    subject_merge,
+    subject_new,
     subject_upsert,
     suppressed,
 )
 from .escalations import escalations_stop
-from .outbox import EventRef, thread_for, threads_notify
+from .outbox import EventRef, OutboxWrites, thread_for, threads_notify
+
+logger = logging.getLogger(__name__)
+DB_FAILURES = (DatabaseError, InterfaceError)  # retried by the task, batch and all
 
 
 def event_process(*, event: dict, now: datetime | None = None) -> bool:
     """Decide and record every notification an event causes. False if it was already processed."""
-    if event.get("name") not in HANDLERS or not event.get("organization_id"):
-        return False
+    return events_process(events=[event], now=now) == 1
+
+
+def events_process(*, events: list[dict], now: datetime | None = None, send_here: bool = False) -> int:
+    """Decide the events of one batch in one transaction; returns how many were new to us.
+
+    With `send_here` (a `notify` worker), the deliveries decided are sent by this process as soon
+    as the decision commits, instead of by a task queued for them (see `outbox.OutboxWrites`).
+
+    Database errors roll the batch back for the task to retry (the markers go with it). Any other
+    error (a bug one event triggers) must not cost the other events their notifications: the
+    batch is then decided again one event at a time, and the first such error is raised after.
+    """
+    wanted = [e for e in events if e.get("name") in HANDLERS and e.get("organization_id")]
+    if not wanted:
+        return 0
     now = now or timezone.now()
+    try:
+        return _batch_process(wanted, now, send_here)
+    except DB_FAILURES:
+        raise
+    except Exception:
+        if len(wanted) == 1:
+            raise
+        logger.exception("notification batch failed; deciding its events one at a time",
+                         extra={"events": len(wanted)})
+    processed, failure = 0, None
+    for event in wanted:
+        try:
+            processed += _batch_process([event], now, send_here)
+        except DB_FAILURES:
+            raise
+        except Exception as exc:
+            logger.exception("notification event failed", extra={"event": event.get("id")})
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return processed
+
+
+def _batch_process(events: list[dict], now: datetime, send_here: bool) -> int:
     with transaction.atomic():
-        if not _mark_processed(event, now):
-            return False
-        decision = _decision(event, now)
-        if decision is not None:
-            HANDLERS[event["name"]](decision)
-    return True
+        fresh = _mark_processed(events, now)
+        if fresh:
+            _Batch(fresh, now, send_here=send_here).decide()
+    return len(fresh)
 
 
-def _mark_processed(event: dict, now: datetime) -> bool:
-    """Insert the event's marker unless it exists (one statement, no savepoint); False if it did."""
+def _mark_processed(events: list[dict], now: datetime) -> list[dict]:
+    """Insert the events' markers (one statement, no savepoint); returns the events not seen before."""
+    unique: dict[str, dict] = {}
+    for event in events:
+        unique.setdefault(str(event["id"])[:64], event)
     table = connection.ops.quote_name(ProcessedEvent._meta.db_table)
+    values = ", ".join(["(%s, %s, %s)"] * len(unique))
+    params = [p for event_id, event in unique.items() for p in (event_id, event["name"][:60], now)]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (event_id, name, processed_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (event_id) DO NOTHING",
-            [str(event["id"])[:64], event["name"][:60], now],
+            f"INSERT INTO {table} (event_id, name, processed_at) VALUES {values} "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            params,
         )
-        return cursor.rowcount == 1
+        inserted = {row[0] for row in cursor.fetchall()}
+    return [event for event_id, event in unique.items() if event_id in inserted]
 
 
-def _decision(event: dict, now: datetime) -> Decision | None:
+class _Batch:
+    """The shared look-ups and bulk writes of one batch of events, decided in publishing order.
+
+    An `alert.received` whose subject does not exist yet (the storm case) gets its subject from
+    one bulk insert made before any event is decided, and its decision holds the rows it writes
+    for the end of the batch. Any other event first writes what is held and is then decided
+    exactly like a lone event, so it sees everything the events before it decided.
+    """
+
+    def __init__(self, events: list[dict], now: datetime, *, send_here: bool = False):
+        self.events = events
+        self.now = now
+        self.facts = [facts_from_event(event) for event in events]
+        self.writes = OutboxWrites(send_here=send_here)
+        self.alerts: dict[int, Alert] = {}
+        self.created: dict[int, NotificationSubject] = {}  # position in the batch → subject it created
+        self.config: dict[int, tuple] = {}
+
+    def decide(self) -> None:
+        self._load_alerts()
+        self._create_subjects()
+        for position, (event, facts) in enumerate(zip(self.events, self.facts, strict=True)):
+            self.writes.buffering = position in self.created
+            if not self.writes.buffering:
+                self.writes.flush()
+            decision = _decision(event, facts, self.now, batch=self, position=position)
+            if decision is not None:
+                HANDLERS[event["name"]](decision)
+        self.writes.buffering = False
+        self.writes.flush()
+
+    def _load_alerts(self) -> None:
+        ids = {f.alert_id for f in self.facts if f.subject_kind == "alert" and f.alert_id}
+        if ids:
+            self.alerts = Alert.objects.in_bulk(ids)
+
+    def alert(self, alert_id: int | None, organization_id: int) -> Alert | None:
+        alert = self.alerts.get(alert_id) if alert_id else None
+        return alert if alert is not None and alert.organization_id == organization_id else None
+
+    def _create_subjects(self) -> None:
+        """One insert for the subjects the batch's new alerts create (the events deciding first)."""
+        first: dict[tuple, int] = {}
+        for position, (event, facts) in enumerate(zip(self.events, self.facts, strict=True)):
+            first.setdefault((event["organization_id"], facts.subject_key), position)
+        candidates = {
+            key: position for key, position in first.items()
+            if self.events[position]["name"] == "alert.received"
+            and self.alert(self.facts[position].alert_id, key[0]) is not None
+        }
+        if not candidates:
+            return
+        existing = set()
+        for org_id in {org for org, _ in candidates}:
+            keys = [key for org, key in candidates if org == org_id]
+            existing |= {(org_id, key) for key in NotificationSubject.objects.filter(
+                organization_id=org_id, key__in=keys).values_list("key", flat=True)}
+        new: dict[int, NotificationSubject] = {}
+        for key, position in candidates.items():
+            if key in existing:
+                continue
+            event, facts = self.events[position], self.facts[position]
+            alert = self.alert(facts.alert_id, key[0])
+            subject = subject_new(organization_id=key[0], facts=facts, alert=alert)
+            subject_merge(subject, facts=facts, event=EventRef.of(event), alert=alert, merge=True)
+            new[position] = subject
+        # A concurrent batch creating one of these makes the insert fail: the whole batch rolls
+        # back and the task retries, then finds (and locks) the other's row, like a lone event.
+        NotificationSubject.objects.bulk_create(list(new.values()))
+        self.created = new
+
+    def rules_and_snoozes(self, organization_id: int) -> tuple:
+        if organization_id not in self.config:
+            self.config[organization_id] = notification_config(organization_id)
+        return self.config[organization_id]
+
+
+def _decision(event: dict, facts: Facts, now: datetime, *, batch: _Batch, position: int) -> Decision | None:
     org_id = event["organization_id"]
-    facts = facts_from_event(event)
     ref = EventRef.of(event)
     alert = None
     if facts.subject_kind == "alert":
-        alert = (
-            Alert.objects.filter(pk=facts.alert_id, organization_id=org_id).first()
-            if facts.alert_id
-            else None
-        )
+        alert = batch.alert(facts.alert_id, org_id)
         if alert is None:
             return None  # deleted meanwhile, or another organisation's id: nothing to tell anyone
     family = event["name"].split(".", 1)[0]
     merge = family != "analysis"
-    subject, previous, is_new = subject_upsert(
-        organization_id=org_id, facts=facts, event=ref, alert=alert, merge=merge
-    )
+    if position in batch.created:
+        subject, previous, is_new = batch.created[position], "open", True
+    else:
+        subject, previous, is_new = subject_upsert(
+            organization_id=org_id, facts=facts, event=ref, alert=alert, merge=merge
+        )
     if alert is None and subject.kind == "alert" and subject.alert_id:
         alert = subject.alert
     enrich(facts, subject.context)
@@ -98,7 +228,7 @@ def _decision(event: dict, now: datetime) -> Decision | None:
         origin = NotificationSubject.objects.filter(organization_id=org_id, key=f"alert:{facts.alert_ids[0]}").first()
         if origin is not None:
             enrich(facts, origin.context)
-    rules, snoozes = notification_config(org_id)
+    rules, snoozes = batch.rules_and_snoozes(org_id)
     return Decision(
         organization_id=org_id,
         event=ref,
@@ -110,6 +240,7 @@ def _decision(event: dict, now: datetime) -> Decision | None:
         snoozes=[s for s in snoozes if s.starts_at <= now < s.until],
         rules=rules,
         subject_is_new=is_new,
+        writes=batch.writes,
     )
 
 
