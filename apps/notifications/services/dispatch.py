@@ -145,7 +145,8 @@ class _Attempt:
     error: ProviderError | None = None
     merged_ref: dict | None = None
     duration: int = 0
-    answered_at: datetime | None = None
+    prepared: float = field(default_factory=time.monotonic)
+    waited: float = 0.0  # seconds from being prepared to its call (the calls before it in its lane)
     blocked_by: _Attempt | None = None  # an earlier message of the conversation did not go out
 
 
@@ -318,6 +319,7 @@ def _send_conversation(attempts: list[_Attempt]) -> None:
 def _call(attempt: _Attempt) -> None:
     delivery = attempt.delivery
     started = time.monotonic()
+    attempt.waited = started - attempt.prepared
     try:
         attempt.result = get_provider(delivery.channel.kind).send(
             config=delivery.channel.config, message=attempt.message, ref=dict(attempt.known_ref)
@@ -328,7 +330,6 @@ def _call(attempt: _Attempt) -> None:
         logger.exception("notification send crashed", extra={"delivery": delivery.pk})
         attempt.error = ProviderError(f"internal error: {type(exc).__name__}", transient=True)
     attempt.duration = round((time.monotonic() - started) * 1000)
-    attempt.answered_at = timezone.now()
     if attempt.result is not None and attempt.result.ref and delivery.thread_id:
         known, new = attempt.known_ref, attempt.result.ref
         attempt.merged_ref = {**known, **new} if delivery.kind in OVERWRITE_REF else {**new, **known}
@@ -347,14 +348,17 @@ def _record(attempts: list[_Attempt], now: datetime) -> dict[int, str]:
                 delivery, max(blocker.next_attempt_at or now, now) + timedelta(seconds=1),
                 f"waiting for delivery {blocker.pk} of the same conversation")
         elif attempt.error is not None:
-            outcomes[delivery.pk] = _record_failure(delivery, delivery.channel, now, attempt.error, attempt.duration)
+            # The backoff counts from this call (a lane's later calls start after its earlier ones).
+            outcomes[delivery.pk] = _record_failure(
+                delivery, delivery.channel, now + timedelta(seconds=attempt.waited), attempt.error, attempt.duration)
         else:
             if attempt.merged_ref is not None and attempt.merged_ref != attempt.known_ref:
                 # Sends of one conversation are serialised (see _waiting_for), so no lock is needed here.
                 delivery.thread.provider_ref = attempt.merged_ref
                 if delivery.thread not in threads:
                     threads.append(delivery.thread)
-            _outcome(delivery, attempt.answered_at or now, DeliveryStatus.SENT, response=attempt.result.response,
+            answered = now + timedelta(seconds=attempt.waited, milliseconds=attempt.duration)
+            _outcome(delivery, answered, DeliveryStatus.SENT, response=attempt.result.response,
                      duration=attempt.duration)
             sent.append(delivery)
             outcomes[delivery.pk] = str(DeliveryStatus.SENT)
