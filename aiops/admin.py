@@ -8,6 +8,7 @@ from django.contrib import admin
 
 from .access import access_for, active_organization
 from .fields import EncryptedJSONField, EncryptedTextField
+from .models import ParkedMessage
 from .querysets import OrgScopedQuerySet
 from .roles import Role
 
@@ -83,3 +84,29 @@ class OrgScopedAdmin(admin.ModelAdmin):
     @staticmethod
     def secret_fields(model) -> list[str]:
         return [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField | EncryptedJSONField)]
+
+
+@admin.register(ParkedMessage)
+class ParkedMessageAdmin(admin.ModelAdmin):
+    """Event messages waiting for the broker: platform-wide, so for superusers only, read-only.
+
+    Payloads hold several organisations' events, so organisation admins never see this table.
+    """
+
+    list_display = ("id", "task", "queue", "events", "attempts", "created_at", "next_attempt_at", "last_error")
+    readonly_fields = [f.name for f in ParkedMessage._meta.fields]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request)

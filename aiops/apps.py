@@ -9,3 +9,10 @@ class AiopsConfig(AppConfig):
         from . import schedules
 
         schedules.connect()
+        schedules.register_periodic_task(
+            "kernel: send parked event messages",
+            "aiops.send_parked",
+            every_seconds=10,
+            queue="ingest",
+            description="Event messages the broker refused (it was down) are sent once it answers.",
+        )

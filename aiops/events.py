@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -122,8 +123,8 @@ class _Batch:
 
         try:
             fan_out.apply_async(args=[events], queue="ingest")
-        except Exception:
-            logger.exception("event fan-out could not be queued", extra={"events": len(events)})
+        except Exception as exc:
+            park(fan_out.name, "ingest", events, exc)
 
 
 _local = threading.local()
@@ -181,9 +182,67 @@ def _send(sub: Subscription, payload, name: str) -> None:
     options = {"queue": sub.queue} if sub.queue else {}
     try:
         sub.task.apply_async(args=[payload], **options)
+    except Exception as exc:
+        # One broken subscriber must not stop the others; the message waits for the broker.
+        park(sub.task.name, sub.queue or "", payload, exc)
+
+
+PARK_RETRY_MAX_SECONDS = 300
+
+
+def park(task_name: str, queue: str, payload, error: Exception) -> None:
+    """Keep a message the broker refused (see ParkedMessage); `send_parked` sends it later."""
+    from .models import ParkedMessage
+
+    count = len(payload) if isinstance(payload, list) else 1
+    logger.warning(
+        "broker refused an event message; parked for re-sending",
+        extra={"task": task_name, "events": count, "error": type(error).__name__},
+    )
+    try:
+        ParkedMessage.objects.create(
+            task=task_name,
+            queue=queue,
+            payload=payload,
+            events=count,
+            last_error=f"{type(error).__name__}: {error}"[:500],
+            next_attempt_at=timezone.now(),
+        )
     except Exception:
-        # One broken subscriber must not stop the others; the broker being down is logged.
-        logger.exception("event dispatch failed", extra={"event": name, "task": sub.task.name})
+        logger.exception("parking an event message failed too: events lost", extra={"task": task_name})
+
+
+def send_parked(*, limit: int = 200) -> int:
+    """Re-send parked messages that are due, oldest first; returns how many went out.
+
+    Rows are claimed with SKIP LOCKED, so two beat ticks never send one twice. When the broker
+    still refuses, the rest of the round is put back with exponential backoff (at most 5 min).
+    """
+    from celery import current_app
+
+    from .models import ParkedMessage
+
+    now = timezone.now()
+    sent: list[int] = []
+    with transaction.atomic():
+        due = list(ParkedMessage.objects.select_for_update(skip_locked=True).filter(next_attempt_at__lte=now)[:limit])
+        for position, row in enumerate(due):
+            try:
+                task = current_app.tasks[row.task]
+                task.apply_async(args=[row.payload], **({"queue": row.queue} if row.queue else {}))
+            except Exception as exc:
+                for later in due[position:]:
+                    later.attempts += 1
+                    later.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                    delay = min(PARK_RETRY_MAX_SECONDS, 2**later.attempts)
+                    later.next_attempt_at = now + timedelta(seconds=delay)
+                    later.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+                break
+            sent.append(row.pk)
+        ParkedMessage.objects.filter(pk__in=sent).delete()
+    if sent:
+        logger.info("parked event messages sent", extra={"messages": len(sent)})
+    return len(sent)
 
 
 def _subject_ref(subject) -> dict | None:

@@ -29,8 +29,21 @@ def _check_broker() -> str | None:
     return None
 
 
+def _parked_messages() -> int | None:
+    from .models import ParkedMessage
+
+    try:
+        return ParkedMessage.objects.count()
+    except Exception:
+        return None
+
+
 def readyz(request):
-    """The database and the broker answer; 503 names what does not."""
+    """The database and the broker answer; 503 names what does not. Also reports how many event
+    messages wait for the broker (parked while it was down), so a monitor can alert on a backlog."""
     failures = {name: err for name, err in (("database", _check_database()), ("broker", _check_broker())) if err}
     status = 503 if failures else 200
-    return JsonResponse({"status": "ready" if not failures else "unavailable", "failures": failures}, status=status)
+    body = {"status": "ready" if not failures else "unavailable", "failures": failures}
+    if "database" not in failures:
+        body["parked_event_messages"] = _parked_messages()
+    return JsonResponse(body, status=status)

@@ -47,3 +47,30 @@ class CreatedByMixin(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ParkedMessage(models.Model):
+    """A domain-event message the broker refused, kept until a beat task sends it.
+
+    Events are sent after the transaction that produced them commits. If the broker is down at
+    that moment, the exact message (task, queue, payload) is parked here instead of being lost,
+    and `aiops.send_parked` re-sends it as soon as the broker answers. Subscribers are idempotent
+    per event or per alert, so a message sent twice (sent, then parked after a timeout) does no
+    harm, while a message never sent would be a missed page.
+    """
+
+    task = models.CharField(max_length=200)
+    queue = models.CharField(max_length=100, blank=True)
+    payload = models.JSONField()
+    events = models.PositiveIntegerField(default=1)
+    attempts = models.PositiveIntegerField(default=1)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("parked event message")
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.task} ({self.events} event(s), {self.attempts} attempt(s))"
