@@ -190,3 +190,16 @@ def test_an_edit_sent_with_a_failing_message_waits_for_it(alert_a, slack, slack_
     assert [r.path for r in slack.requests] == ["/api/chat.postMessage"]
     ack.refresh_from_db()
     assert ack.attempts == 0 and f"waiting for delivery {original.pk}" in ack.reason
+
+
+def test_a_huge_batch_is_shared_with_the_other_workers(org_a, hook, decide):
+    from apps.notifications.services.outbox import SEND_BATCH
+
+    decide(storm(org_a, SEND_BATCH + 10), send_here=True, send=False)
+    rows = NotificationDelivery.objects.all()
+    leased = [d for d in rows if d.lease_until is not None]
+    assert len(leased) == SEND_BATCH and {d.attempts for d in leased} == {1}  # this worker's to send
+    assert {d.attempts for d in rows if d.lease_until is None} == {0}  # any worker's
+    decide.callbacks[0]()  # sends its own, queues a `deliver_many` (eager here) for the rest
+    assert len(hook.wait_for(SEND_BATCH + 10)) == SEND_BATCH + 10
+    assert set(NotificationDelivery.objects.values_list("status", "attempts")) == {("sent", 1)}

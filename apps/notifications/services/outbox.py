@@ -53,7 +53,8 @@ class EventRef:
         return {"id": self.id, "name": self.name, "occurred_at": self.occurred_at, "actor_id": self.actor_id}
 
 
-# Deliveries per `deliver_many` message: one storm webhook's worth, sent concurrently by one task.
+# Deliveries per `deliver_many` message, and at most sent by the worker that decided them: a
+# storm webhook's worth, sent concurrently by one process; more are shared with the other workers.
 SEND_BATCH = 50
 
 
@@ -79,9 +80,10 @@ class OutboxWrites:
 
     Pending deliveries of the batch (held or not) are sent after commit, together: by one
     `deliver_many` task, or, with `send_here` (a worker deciding a batch), by this process right
-    away. Held deliveries are then inserted already leased to this process with their first
-    attempt counted, and sent from the objects in memory; should the process die before sending,
-    the lease runs out and the outbox re-scan sends them.
+    away (up to SEND_BATCH; the rest go to `deliver_many` tasks). Held deliveries are then
+    inserted already leased to this process with their first attempt counted, and sent from the
+    objects in memory; should the process die before sending, the lease runs out and the outbox
+    re-scan sends them.
     """
 
     def __init__(self, *, send_here: bool = False):
@@ -108,17 +110,16 @@ class OutboxWrites:
             self.threads = []
         if self.deliveries:
             pending = [d for d in self.deliveries if d.status == DeliveryStatus.PENDING]
-            if self.send_here:
-                lease_until = timezone.now() + timedelta(seconds=conf.lease_seconds())
-                for delivery in pending:
-                    delivery.lease_until, delivery.attempts = lease_until, 1
+            mine = pending[: max(0, SEND_BATCH - len(self.leased))] if self.send_here else []
+            lease_until = timezone.now() + timedelta(seconds=conf.lease_seconds())
+            for delivery in mine:
+                delivery.lease_until, delivery.attempts = lease_until, 1
             NotificationDelivery.objects.bulk_create(self.deliveries)
             self.deliveries = []
-            if self.send_here:
-                self.leased += pending
+            self.leased += mine
+            self.send_after_commit([d.pk for d in pending[len(mine):]])
+            if mine:
                 self._register()
-            else:
-                self.send_after_commit([d.pk for d in pending])
 
     def send_after_commit(self, delivery_ids: list[int]) -> None:
         self.to_send.extend(delivery_ids)
@@ -131,19 +132,21 @@ class OutboxWrites:
             transaction.on_commit(self._send)
 
     def _send(self) -> None:
-        if not self.send_here:
-            enqueue_sends(self.to_send)
+        """After commit: send up to SEND_BATCH here (with `send_here`), queue the rest for any worker."""
+        here = SEND_BATCH - len(self.leased) if self.send_here else 0
+        ids, self.to_send = self.to_send[:here], self.to_send[here:]
+        enqueue_sends(self.to_send)  # a huge batch is shared with the other workers
+        if not (self.leased or ids):
             return
         from .dispatch import deliveries_send, deliveries_send_leased
 
         try:
             if self.leased:
                 deliveries_send_leased(deliveries=self.leased)
-            if self.to_send:
-                deliveries_send(delivery_ids=self.to_send)
+            if ids:
+                deliveries_send(delivery_ids=ids)
         except Exception:  # the decision stands; the rows stay pending and the re-scan sends them
-            logger.exception("sending a batch's deliveries failed",
-                             extra={"deliveries": len(self.leased) + len(self.to_send)})
+            logger.exception("sending a batch's deliveries failed", extra={"deliveries": len(self.leased) + len(ids)})
 
 
 def enqueue_send(delivery_id: int, *, countdown: float = 0) -> None:
