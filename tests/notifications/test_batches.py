@@ -109,13 +109,16 @@ def test_one_malformed_event_does_not_cost_the_others_their_messages(org_a, hook
     assert not ProcessedEvent.objects.filter(event_id=bad["id"]).exists()  # a fixed retry is decided
 
 
-def test_the_worker_sends_its_decisions_itself(org_a, hook, decide):
+def test_the_worker_sends_its_decisions_itself(org_a, hook, decide, dispatched_events):
     events = storm(org_a, 5)
     decide(events, send_here=True)
     hook.wait_for(5)
     rows = NotificationDelivery.objects.all()
     assert {(d.status, d.attempts) for d in rows} == {("sent", 1)}
     assert all(d.lease_until is None and d.sent_at >= d.created_at for d in rows)
+    delivered = [e for e in dispatched_events if e["name"] == "notification.delivered"]
+    assert sorted(e["data"]["delivery_id"] for e in delivered) == sorted(d.pk for d in rows)
+    assert {e["data"]["status"] for e in delivered} == {"sent"}
 
 
 def test_a_pause_that_came_after_the_decision_is_respected(org_a, hook, decide):

@@ -201,9 +201,16 @@ def _attempt_all(deliveries, now, *, earlier, channels: dict | None = None) -> d
         outcome = _prepare(delivery, now, earlier, conversations, state=state, reload=channels is not None)
         if outcome:
             outcomes[delivery.pk] = outcome
+    started, unannounced = time.monotonic(), []
     for finished in _send_all(list(conversations.values())):
         with bookkeeping():
-            outcomes.update(_record(finished, now))
+            unannounced += _record(finished, now, outcomes)
+            if time.monotonic() - started > ANNOUNCE_WITHIN_SECONDS:  # a slow lane: do not hold them
+                _announce_all(unannounced)
+                unannounced = []
+    if unannounced:
+        with transaction.atomic():  # one commit, one fan-out message for the batch's sent deliveries
+            _announce_all(unannounced)
     return outcomes
 
 
@@ -247,6 +254,9 @@ SEND_THREADS = 8
 CALLS_PER_CHANNEL = 4
 # After the first call of a batch answers, how long to wait for more answers to record together.
 WAVE_SECONDS = 0.02
+# `notification.delivered` of a batch's sent deliveries go out together (one fan-out message)
+# when the batch is done, unless it takes longer than this.
+ANNOUNCE_WITHIN_SECONDS = 1.0
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 
 
@@ -335,9 +345,11 @@ def _call(attempt: _Attempt) -> None:
         attempt.merged_ref = {**known, **new} if delivery.kind in OVERWRITE_REF else {**new, **known}
 
 
-def _record(attempts: list[_Attempt], now: datetime) -> dict[int, str]:
-    """Write the outcomes of finished calls: the sent ones in two statements, the others one by one."""
-    outcomes: dict[int, str] = {}
+def _record(attempts: list[_Attempt], now: datetime, outcomes: dict[int, str]) -> list[NotificationDelivery]:
+    """Write the outcomes of finished calls: the sent ones in two statements, the others one by one.
+
+    Returns the sent deliveries, for the caller to announce.
+    """
     sent: list[NotificationDelivery] = []
     threads: list[NotificationThread] = []
     for attempt in attempts:
@@ -366,9 +378,7 @@ def _record(attempts: list[_Attempt], now: datetime) -> dict[int, str]:
         _update_rows(NotificationThread, threads, ["provider_ref"])
     if sent:
         _update_rows(NotificationDelivery, sent, OUTCOME_FIELDS)
-        for delivery in sent:
-            _announce(delivery)
-    return outcomes
+    return sent
 
 
 def _update_rows(model, objects, names: list[str]) -> None:
@@ -440,6 +450,11 @@ def _outcome(delivery, now, status, *, reason: str = "", response: str = "", dur
     delivery.duration_ms = duration
     delivery.sent_at = now if status == DeliveryStatus.SENT else None
     delivery.latency_ms = max(0, latency) if status == DeliveryStatus.SENT and latency is not None else None
+
+
+def _announce_all(deliveries) -> None:
+    for delivery in deliveries:
+        _announce(delivery)
 
 
 def _announce(delivery) -> None:
