@@ -79,6 +79,12 @@ def subscribe(event: str, task, *, queue: str | None = None, batch: bool = False
     _subscribers[event].append(Subscription(event, task, queue, batch))
 
 
+def as_batch(payload) -> list[dict]:
+    """A batch subscriber's argument as a list: messages queued before it became a batch
+    subscriber (or sent by hand) carry a single event dict."""
+    return [payload] if isinstance(payload, dict) else list(payload)
+
+
 def subscribers(event: str) -> list[Subscription]:
     return list(_subscribers.get(event, ()))
 

@@ -5,6 +5,8 @@ They run on the `analysis` queue, so slow LLM calls never delay ingestion or not
 
 from celery import shared_task
 
+from aiops import events
+
 from . import services, triggers
 
 
@@ -18,11 +20,11 @@ def run_analysis(analysis_id: int) -> None:
 def on_alert_received(batch: list[dict] | dict) -> None:
     """`alert.received` (one transaction's events) → analyse each alert, or reuse a recent analysis
     of its twin. A lone dict is a message queued before subscriptions were batched."""
-    triggers.on_alerts_received([batch] if isinstance(batch, dict) else batch)
+    triggers.on_alerts_received(events.as_batch(batch))
 
 
 @shared_task(name="analysis.on_incident_event", ignore_result=True)
 def on_incident_event(batch: list[dict] | dict) -> None:
     """`incident.created` / `incident.alert_added` (a batch) → analyse each incident when it is new
     or changed."""
-    triggers.on_incident_events([batch] if isinstance(batch, dict) else batch)
+    triggers.on_incident_events(events.as_batch(batch))

@@ -5,6 +5,7 @@ import logging
 
 from celery import shared_task
 
+from aiops import events
 from apps.alerts.models import Alert
 
 from . import correlation
@@ -34,7 +35,7 @@ def correlate_change(batch: list[dict] | dict) -> int:
 def _rows(model, batch: list[dict] | dict, key: str) -> list:
     """The events' subject rows, each within its event's organisation, in event order, once each."""
     wanted = []
-    for event in [batch] if isinstance(batch, dict) else batch:
+    for event in events.as_batch(batch):
         pk = (event.get("data") or {}).get(key) or (event.get("subject") or {}).get("id")
         if isinstance(pk, int) or (isinstance(pk, str) and pk.isdigit()):
             wanted.append((int(pk), event.get("organization_id")))

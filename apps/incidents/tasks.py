@@ -9,12 +9,14 @@ from collections import defaultdict
 
 from celery import shared_task
 
+from aiops import events
+
 from . import correlation
 
 
-def _alert_ids_by_org(events: list[dict]) -> dict[int, list[int]]:
+def _alert_ids_by_org(batch) -> dict[int, list[int]]:
     grouped: dict[int, list[int]] = defaultdict(list)
-    for event in events:
+    for event in events.as_batch(batch):
         data = event.get("data") or {}
         subject = event.get("subject") or {}
         alert_id = data.get("alert_id") or (subject.get("id") if subject.get("type") == "alerts.alert" else None)
@@ -30,9 +32,9 @@ def _alert_ids_by_org(events: list[dict]) -> dict[int, list[int]]:
     retry_backoff=True,
     max_retries=5,
 )
-def correlate_alerts(events: list[dict]) -> None:
+def correlate_alerts(batch: list[dict]) -> None:
     """`alert.received` × N → place the alerts in incidents (the decisions are in correlation.py)."""
-    for organization_id, alert_ids in _alert_ids_by_org(events).items():
+    for organization_id, alert_ids in _alert_ids_by_org(batch).items():
         correlation.correlate_alerts(organization_id=organization_id, alert_ids=alert_ids)
 
 
@@ -43,7 +45,7 @@ def correlate_alerts(events: list[dict]) -> None:
     retry_backoff=True,
     max_retries=5,
 )
-def alerts_resolved(events: list[dict]) -> None:
+def alerts_resolved(batch: list[dict]) -> None:
     """`alert.resolved` × N → recount the incidents' firing alerts; auto-resolve when none fire."""
-    for organization_id, alert_ids in _alert_ids_by_org(events).items():
+    for organization_id, alert_ids in _alert_ids_by_org(batch).items():
         correlation.alerts_resolved(organization_id=organization_id, alert_ids=alert_ids)

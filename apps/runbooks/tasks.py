@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from aiops import events
+
 from .services.executions import executions_expire_due
 from .services.runner import execution_run
 from .services.triggers import runbooks_on_alerts_received, trigger_waits_fire_due
@@ -18,7 +20,7 @@ def run_execution(execution_id: int) -> str | None:
 def on_alert_received(batch: list[dict] | dict) -> int:
     """alert.received subscriber (one transaction's events): check every runbook's triggers against
     each alert. A lone dict is a message queued before subscriptions were batched."""
-    return runbooks_on_alerts_received(events=[batch] if isinstance(batch, dict) else batch)
+    return runbooks_on_alerts_received(events=events.as_batch(batch))
 
 
 @shared_task(name="runbooks.timers")

@@ -3,6 +3,8 @@ in one go (a 50-alert webhook is one message and one insert, not 50 of each)."""
 from celery import shared_task
 from django.db import OperationalError
 
+from aiops import events
+
 from . import services
 
 
@@ -11,4 +13,4 @@ from . import services
 def timeline_record_event(batch: list[dict] | dict) -> None:
     """Record a batch of events; a database hiccup (locked SQLite, failover) retries the batch, and
     the events it already wrote are skipped by id. A lone dict is a message queued before batching."""
-    services.timeline_entries_record(events=[batch] if isinstance(batch, dict) else batch)
+    services.timeline_entries_record(events=events.as_batch(batch))

@@ -5,6 +5,8 @@ import logging
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
+from aiops import events
+
 from . import conf, services
 
 logger = logging.getLogger(__name__)
@@ -20,7 +22,7 @@ def discover_from_alert(batch: list[dict] | dict) -> None:
     if not conf.discovery_enabled():
         return
     sightings, problems = [], []
-    for event in [batch] if isinstance(batch, dict) else batch:
+    for event in events.as_batch(batch):
         try:
             sightings.append(_sighting(event))
         except (KeyError, TypeError, ValueError) as exc:  # one malformed event must not cost the others

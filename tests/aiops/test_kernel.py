@@ -339,17 +339,17 @@ def test_events_the_broker_refuses_are_parked_and_sent_once_it_is_back(org_a, ow
         events.publish("alert.silenced", org=org_a, n=3)
     parked = list(ParkedMessage.objects.values_list("task", "events"))
     assert parked == [("aiops.fan_out", 2), ("tests.kernel.collect_parked", 1)]
-    assert send_parked.apply().get() == 0  # still down: nothing sent, retried later
+    assert send_parked.apply().result == 0  # still down: nothing sent, retried later
     assert ParkedMessage.objects.filter(attempts=2).count() == 2
     assert received == []
 
     revive()
     assert client.get("/readyz").json()["parked_event_messages"] == 2
     ParkedMessage.objects.update(next_attempt_at=timezone.now())  # skip the backoff
-    assert send_parked.apply().get() == 2, list(ParkedMessage.objects.values_list("last_error", flat=True))
+    assert send_parked.apply().result == 2, list(ParkedMessage.objects.values_list("last_error", flat=True))
     assert received == [1, 2, 3]
     assert not ParkedMessage.objects.exists()
-    assert send_parked.apply().get() == 0  # sent once, not again
+    assert send_parked.apply().result == 0  # sent once, not again
 
 
 @pytest.mark.django_db
