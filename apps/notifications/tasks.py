@@ -11,6 +11,9 @@ from django.db import IntegrityError, InterfaceError, OperationalError
 from . import services
 
 DB_ERRORS = (OperationalError, InterfaceError)
+# Sending tasks: acknowledged once done (a killed worker's message is redelivered), database
+# hiccups retried with backoff; the send itself reschedules on a provider's failure.
+SENDING = dict(acks_late=True, autoretry_for=DB_ERRORS, retry_backoff=1, retry_backoff_max=60, max_retries=30)
 
 
 @shared_task(
@@ -33,27 +36,13 @@ def handle_event(batch: list[dict] | dict) -> int:
     return services.events_process(events=[batch] if isinstance(batch, dict) else batch, send_here=True)
 
 
-@shared_task(
-    name="notifications.deliver",
-    acks_late=True,
-    autoretry_for=DB_ERRORS,
-    retry_backoff=1,
-    retry_backoff_max=60,
-    max_retries=30,
-)
+@shared_task(name="notifications.deliver", **SENDING)
 def deliver(delivery_id: int) -> str:
     """One attempt at one delivery (a retry, a deferred edit); the service reschedules itself on failure."""
     return services.delivery_send(delivery_id=delivery_id)
 
 
-@shared_task(
-    name="notifications.deliver_many",
-    acks_late=True,
-    autoretry_for=DB_ERRORS,
-    retry_backoff=1,
-    retry_backoff_max=60,
-    max_retries=30,
-)
+@shared_task(name="notifications.deliver_many", **SENDING)
 def deliver_many(delivery_ids: list[int]) -> int:
     """First attempts of a batch's deliveries (or of an outbox re-scan), sent concurrently."""
     return len(services.deliveries_send(delivery_ids=delivery_ids))
