@@ -206,3 +206,57 @@ def test_a_huge_batch_is_shared_with_the_other_workers(org_a, hook, decide):
     decide.callbacks[0]()  # sends its own, queues a `deliver_many` (eager here) for the rest
     assert len(hook.wait_for(SEND_BATCH + 10)) == SEND_BATCH + 10
     assert set(NotificationDelivery.objects.values_list("status", "attempts")) == {("sent", 1)}
+
+
+@pytest.fixture
+def per_incident(slack, slack_bot_channel, rule_for):
+    slack.rule = rule_for(slack_bot_channel, grouping="per_incident", rate_limit_count=None)
+    return slack
+
+
+def posts(stub) -> list:
+    return [r for r in stub.requests if r.path == "/api/chat.postMessage"]
+
+
+def test_a_per_incident_storm_waits_for_its_incident_in_constant_queries(org_a, per_incident, decide):
+    decide(storm(org_a, 1))  # loads the rule cache
+    counts, alerts = [], []
+    for size in (3, 30):
+        events = storm(org_a, size)
+        alerts += [e["data"]["alert_id"] for e in events]
+        with CaptureQueriesContext(connection) as queries:
+            decide(events)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert NotificationTimer.objects.filter(kind="group_wait", fired_at__isnull=True).count() == 34
+    assert per_incident.requests == []  # held for grouping
+
+    from apps.alerts.models import Alert
+
+    from .test_grouping import incident_event
+
+    decide([incident_event("incident.created", list(Alert.objects.filter(pk__in=alerts).order_by("pk")))])
+    assert len(posts(per_incident)) == 1
+    assert NotificationTimer.objects.filter(kind="group_wait", fired_at__isnull=True).count() == 1  # the first
+
+
+def test_alerts_of_a_known_incident_join_its_message_and_the_others_wait(org_a, per_incident, decide):
+    from .test_grouping import incident_event
+
+    alerts = [AlertFactory(organization=org_a, severity="critical") for _ in range(4)]
+    decide([incident_event("incident.created", alerts[:3])])  # correlation was faster than us
+    decide([alert_event(a) for a in alerts])
+    [post] = posts(per_incident)
+    assert "Incident #42" in post.json["text"]
+    [held] = NotificationTimer.objects.filter(kind="group_wait", fired_at__isnull=True)
+    assert held.alert_id == alerts[3].pk
+
+
+def test_an_incident_event_inside_a_batch_is_seen_by_the_alerts_after_it(org_a, per_incident, decide):
+    from .test_grouping import incident_event
+
+    first, second = (AlertFactory(organization=org_a, severity="critical") for _ in range(2))
+    decide([alert_event(first), incident_event("incident.created", [first, second]), alert_event(second)])
+    assert len(posts(per_incident)) == 1
+    assert not NotificationTimer.objects.filter(kind="group_wait", fired_at__isnull=True).exists()
+    assert NotificationDelivery.objects.filter(kind="new").count() == 1

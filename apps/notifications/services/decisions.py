@@ -7,6 +7,7 @@ it decides (deliveries, threads, timers, escalations) and nothing is sent before
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from .. import conf
 from ..choices import DeliveryKind, DeliveryStatus, TimerKind
 from ..matching import Facts, snooze_matches
 from ..models import NotificationDelivery, NotificationSubject, NotificationThread, NotificationTimer, Snooze
-from ..selectors import rate_limit_count
+from ..selectors import incident_subjects_of, rate_limit_count
 from .escalations import escalation_start
 from .outbox import EventRef, OutboxWrites, queue_delivery, thread_for
 
@@ -39,6 +40,8 @@ class Decision:
     subject_is_new: bool = False  # created by this event: it has no conversations yet
     rules: list | None = None  # the organisation's enabled rules, loaded once per decision
     writes: OutboxWrites | None = None  # the batch's bulk writes, when decided in a batch
+    # The batch's look-up of an alert's incidents (for all its new alerts at once), if it has one.
+    incidents_of: Callable[[int], list[NotificationSubject]] | None = None
 
     def queue(self, kind: str, *, channel, subject: NotificationSubject | None = None, rule=None, thread=None,
               **extra):
@@ -51,6 +54,12 @@ class Decision:
         """Write held rows now: what follows reads the database or hands the rows to other code."""
         if self.writes is not None:
             self.writes.flush()
+
+    def alert_incidents(self) -> list[NotificationSubject]:
+        """The incident subjects the alert is known to belong to."""
+        if self.incidents_of is not None and self.alert is not None:
+            return self.incidents_of(self.alert.pk)
+        return incident_subjects_of(self.alert.pk if self.alert else None)
 
     def on_thread(self, thread: NotificationThread, kind: str, *, data: dict | None = None):
         return self.queue(kind, channel=thread.channel, subject=thread.subject, rule=thread.rule,
@@ -248,9 +257,10 @@ def attach(d: Decision, rule, incident: NotificationSubject, alert_subject: Noti
 def schedule_group_wait(d: Decision, rule) -> None:
     """Hold a per-incident rule's alert until its incident is known, at most the grouping wait."""
     key = f"group:{rule.pk}:{d.subject.pk}"
-    if NotificationTimer.objects.filter(key=key, fired_at__isnull=True).exists():
+    # A subject created by this very event has no timers yet: no look-up.
+    if not d.subject_is_new and NotificationTimer.objects.filter(key=key, fired_at__isnull=True).exists():
         return
-    NotificationTimer.objects.create(
+    timer = NotificationTimer(
         organization_id=d.organization_id,
         kind=TimerKind.GROUP_WAIT,
         key=key,
@@ -260,6 +270,10 @@ def schedule_group_wait(d: Decision, rule) -> None:
         due_at=d.now + timedelta(seconds=conf.group_wait_seconds()),
         data={"event": d.event.as_dict(), "pattern": d.facts.pattern_key, "trigger": d.facts.trigger},
     )
+    if d.writes is not None and d.writes.buffering:
+        d.writes.timers.append(timer)  # inserted with the batch's other held rows
+    else:
+        timer.save(force_insert=True)
 
 
 def schedule_digest(d: Decision, rule, pattern_key: str) -> None:

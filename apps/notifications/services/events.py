@@ -144,6 +144,7 @@ class _Batch:
         self.alerts: dict[int, Alert] = {}
         self.created: dict[int, NotificationSubject] = {}  # position in the batch → subject it created
         self.config: dict[int, tuple] = {}
+        self._incidents: dict[int, list[NotificationSubject]] | None = None
 
     def decide(self) -> None:
         self._load_alerts()
@@ -152,6 +153,7 @@ class _Batch:
             self.writes.buffering = position in self.created
             if not self.writes.buffering:
                 self.writes.flush()
+                self._incidents = None  # this event may link alerts to incidents: look again
             decision = _decision(event, facts, self.now, batch=self, position=position)
             if decision is not None:
                 HANDLERS[event["name"]](decision)
@@ -198,6 +200,20 @@ class _Batch:
         NotificationSubject.objects.bulk_create(list(new.values()))
         self.created = new
 
+    def incidents_of(self, alert_id: int) -> list[NotificationSubject]:
+        """The incident subjects of an alert the batch announces, looked up for all of them at once.
+
+        Only the batch's new alerts use it, and none of their decisions links an alert to an
+        incident; any other event may, so it drops the look-up (see `decide`).
+        """
+        if self._incidents is None:
+            ids = [subject.alert_id for subject in self.created.values()]
+            self._incidents = {}
+            links = SubjectAlert.objects.filter(alert_id__in=ids, subject__kind="incident").select_related("subject")
+            for link in links.order_by("subject_id"):
+                self._incidents.setdefault(link.alert_id, []).append(link.subject)
+        return self._incidents.get(alert_id, [])
+
     def rules_and_snoozes(self, organization_id: int) -> tuple:
         if organization_id not in self.config:
             self.config[organization_id] = notification_config(organization_id)
@@ -241,6 +257,7 @@ def _decision(event: dict, facts: Facts, now: datetime, *, batch: _Batch, positi
         rules=rules,
         subject_is_new=is_new,
         writes=batch.writes,
+        incidents_of=batch.incidents_of if position in batch.created else None,
     )
 
 
@@ -252,7 +269,7 @@ def on_alert_received(d: Decision) -> None:
     rules = _rules(d)
     # The common storm case (a new alert, per-alert rules) needs no look-up of conversations.
     need_incidents = not d.subject_is_new or any(r.grouping == Grouping.PER_INCIDENT for r in rules)
-    incidents = incident_subjects_of(d.alert.pk) if need_incidents else []
+    incidents = d.alert_incidents() if need_incidents else []
     if not d.event.data.get("is_new", True):
         threads_notify(subjects=[d.subject, *incidents], kind=DeliveryKind.UPDATE, event=d.event, now=d.now)
     for rule in rules:

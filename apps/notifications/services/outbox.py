@@ -73,9 +73,9 @@ def enqueue_sends(delivery_ids: list[int]) -> None:
 class OutboxWrites:
     """The rows a batch of decisions writes, held for one bulk insert while `buffering` is on.
 
-    Only rows nobody else can look up yet are held: the first conversation of a subject created
-    by the event being decided, and deliveries without a `dedup_key` in such a conversation (or
-    in none). Deliveries in existing conversations (an edit of an incident's message) are written
+    Only rows nobody else can look up yet are held: the first conversation (or grouping wait) of
+    a subject created by the event being decided, and deliveries without a `dedup_key` in such a
+    conversation (or in none). Deliveries in existing conversations (an edit of an incident's message) are written
     at once, so the next decision's checks (one pending edit per conversation) see them.
 
     Pending deliveries of the batch (held or not) are sent after commit, together: by one
@@ -93,6 +93,7 @@ class OutboxWrites:
         self.deliveries: list[NotificationDelivery] = []
         self.to_send: list[int] = []
         self.leased: list[NotificationDelivery] = []
+        self.timers: list = []  # grouping waits of subjects created in this batch
         self._send_registered = False
 
     def held_subjects(self, *, rule, pattern_key: str) -> int:
@@ -120,6 +121,11 @@ class OutboxWrites:
             self.send_after_commit([d.pk for d in pending[len(mine):]])
             if mine:
                 self._register()
+        if self.timers:
+            from ..models import NotificationTimer
+
+            NotificationTimer.objects.bulk_create(self.timers)
+            self.timers = []
 
     def send_after_commit(self, delivery_ids: list[int]) -> None:
         self.to_send.extend(delivery_ids)
