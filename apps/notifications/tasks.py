@@ -1,4 +1,4 @@
-"""Celery tasks of the notifications app: each takes ids or the event dict and calls one service.
+"""Celery tasks of the notifications app: each takes ids or a batch of events and calls one service.
 
 Everything runs on the `notify` queue so a slow LLM or a nightly forecast never delays a page.
 Database hiccups (a locked SQLite file, a PostgreSQL failover) are retried with backoff; the
@@ -7,6 +7,8 @@ services are idempotent, so a retried or redelivered task never sends twice.
 
 from celery import shared_task
 from django.db import IntegrityError, InterfaceError, OperationalError
+
+from aiops import events
 
 from . import services
 
@@ -33,7 +35,7 @@ def handle_event(batch: list[dict] | dict) -> int:
     dict (a message queued before batching) is decided the same way. The first attempts are made
     from here as soon as the decision commits: no second task, no second trip through the broker.
     """
-    return services.events_process(events=[batch] if isinstance(batch, dict) else batch, send_here=True)
+    return services.events_process(events=events.as_batch(batch), send_here=True)
 
 
 @shared_task(name="notifications.deliver", **SENDING)
