@@ -10,9 +10,10 @@ class TopologyConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
-        from aiops import events
+        from aiops import demo, events
         from aiops.panels import register_nav_item
 
+        from . import demo as topology_demo
         from . import graph, tasks
         from .models import Dependency, Service
 
@@ -27,3 +28,4 @@ class TopologyConfig(AppConfig):
 
         events.subscribe("alert.received", tasks.discover_from_alert, queue="default", batch=True)
         register_nav_item(_("Topology"), "topology:graph", order=40)
+        demo.register_seeder("topology", topology_demo.seed, order=40)  # before the alert storm (50)

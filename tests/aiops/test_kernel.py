@@ -405,9 +405,18 @@ def test_seed_demo_is_idempotent_and_seeds_every_app():
     from apps.alerts.models import Alert
     from apps.tenancy.models import Membership, Organization
 
+    from apps.incidents.models import Incident
+    from apps.topology.models import Dependency
+
     call_command("seed_demo", password="demo-pass-1")
     counts = (Organization.objects.count(), Membership.objects.count(), Alert.objects.count())
     assert counts[0] == 2 and counts[2] == 14
+    # The brief's example, worked by the (eager) subscribers: one incident, the database as root
+    # cause by the demo's dependency graph.
+    assert Dependency.objects.count() == 5
+    incident = Incident.objects.get(merged_into__isnull=True)
+    assert incident.alert_count == 14 and incident.root_cause_service_name == "database"
+    assert incident.root_cause_evidence["method"] == "topology"
     call_command("seed_demo", password="demo-pass-1")
     assert (Organization.objects.count(), Membership.objects.count(), Alert.objects.count()) == counts
 
