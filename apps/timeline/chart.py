@@ -23,7 +23,7 @@ LANE_PADDING = 11
 LEVEL_GAP = 16  # vertical distance between marks stacked in one lane
 AXIS_HEIGHT = 30
 RADIUS = 6
-MAX_LEVELS = 8  # beyond this, marks at one moment overlap (their list rows still tell them apart)
+MAX_LEVELS = 8  # beyond this, marks at one moment join one mark labelled with their range ("22–28")
 MAX_TICKS = 8
 NUMBERED_UP_TO = 60  # beyond this the numbers crowd; the marks keep their tooltips
 NUMBER_ROOM = 24  # a numbered mark needs its number's width free on its right
@@ -59,6 +59,7 @@ class Mark:
     x: float
     y: float
     tooltip: str
+    label: str = ""  # its number, the range of numbers it stands for, or "" when drawn under another
 
 
 @dataclass
@@ -95,12 +96,23 @@ def timeline_chart(entries: Sequence, *, width: int = WIDTH) -> Chart | None:
     numbered = len(entries) <= NUMBERED_UP_TO
     room = NUMBER_ROOM if numbered else 2 * RADIUS + 3
     last_x: dict[tuple[str, int], float] = {}
+    newest: dict[tuple[str, int], int] = {}  # (lane, level) -> index of the mark placed there last
+    head_of: dict[int, int] = {}  # index -> index of the mark it is drawn under
     placed = []  # (entry, x, level)
-    for entry in entries:
+    for index, entry in enumerate(entries):
         x = x_of(entry.occurred_at)
         level = _free_level(last_x, entry.type, x, room)
-        last_x[(entry.type, level)] = x
+        if level is None:  # every level is taken here: join the mark on the last one
+            level = MAX_LEVELS - 1
+            head = newest[(entry.type, level)]
+            head = head_of.get(head, head)
+            head_of[index] = head
+            x = placed[head][1]
+        else:
+            last_x[(entry.type, level)] = x
+            newest[(entry.type, level)] = index
         placed.append((entry, x, level))
+    last_member = {head: index for index, head in head_of.items()}
 
     types = sorted({e.type for e in entries}, key=lambda t: (lane_order(t), t))
     lanes, top = {}, TOP
@@ -111,12 +123,19 @@ def timeline_chart(entries: Sequence, *, width: int = WIDTH) -> Chart | None:
         top += height
     chart = Chart(width=width, height=int(top + AXIS_HEIGHT), plot_left=LEFT, plot_right=plot_right,
                   axis_y=int(top), start=start, end=end, numbered=numbered, lanes=list(lanes.values()))
-    for number, (entry, x, level) in enumerate(placed, start=1):
+    for index, (entry, x, level) in enumerate(placed):
+        number = index + 1
         local = timezone.localtime(entry.occurred_at)
+        if index in head_of:
+            label = ""
+        elif index in last_member:
+            label = f"{number}–{last_member[index] + 1}"
+        else:
+            label = str(number)
         chart.marks.append(Mark(
             number=number, entry_id=entry.pk, kind=entry.kind, colour=kind_colour(entry.kind), x=x,
             y=lanes[entry.type].y + level * LEVEL_GAP,
-            tooltip=f"{number}. {local:%Y-%m-%d %H:%M:%S} — {entry.summary}",
+            tooltip=f"{number}. {local:%Y-%m-%d %H:%M:%S} — {entry.summary}", label=label,
         ))
     chart.ticks = [Tick(x_of(moment), label) for moment, label in _ticks(start, end)]
     return chart
@@ -132,13 +151,13 @@ def _domain(first: datetime, last: datetime) -> tuple[datetime, datetime]:
     return first - pad, last + pad
 
 
-def _free_level(last_x: dict, lane: str, x: float, room: float) -> int:
-    """The first level of the lane with room at x; when all are full, the one freed longest ago."""
+def _free_level(last_x: dict, lane: str, x: float, room: float) -> int | None:
+    """The first level of the lane with room at x; None when every level is taken there."""
     for level in range(MAX_LEVELS):
         previous = last_x.get((lane, level))
         if previous is None or x - previous >= room:
             return level
-    return min(range(MAX_LEVELS), key=lambda level: last_x[(lane, level)])
+    return None
 
 
 def _ticks(start: datetime, end: datetime) -> list[tuple[datetime, str]]:

@@ -62,6 +62,20 @@ def test_a_burst_stacks_and_its_lane_grows(org_a):
     assert chart.axis_y == chart.lanes[0].top + chart.lanes[0].height
 
 
+@pytest.mark.django_db
+def test_a_burst_taller_than_a_lane_allows_ends_in_one_mark_labelled_with_its_range(org_a):
+    from apps.timeline.chart import MAX_LEVELS
+
+    burst = _entries(org_a, MAX_LEVELS + 6, step=timedelta(0))
+    for entry in burst:
+        entry.kind = "incident.alert_added"
+    chart, root = _svg(burst)
+    assert len({(m.x, m.y) for m in chart.marks}) == MAX_LEVELS  # no half-overlapping marks
+    labels = [t.text for t in root.findall(f".//{SVG}a/{SVG}text")]
+    assert labels == [str(n) for n in range(1, MAX_LEVELS)] + [f"{MAX_LEVELS}–{MAX_LEVELS + 6}"]
+    assert len(root.findall(f".//{SVG}circle")) == MAX_LEVELS + 6  # every entry keeps its tooltip and link
+
+
 def test_empty_timeline_has_no_chart():
     assert timeline_chart([]) is None
 
