@@ -92,6 +92,9 @@ def _build(status, json, body, headers, delay, method=None, path=None) -> StubRe
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # The default listen backlog of 5 makes a burst of concurrent sends (a notification storm)
+    # wait for SYN retransmits, ~1 s each: a stub artefact no real provider has.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # A client that gave up (timeout tests) is not an error worth a traceback.
