@@ -435,3 +435,23 @@ def test_parked_messages_admin_is_for_superusers_only(client, org_a, users_a, dj
     client.force_login(root)
     page = client.get(url)
     assert page.status_code == 200 and "OperationalError: refused" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_api_refuses_unknown_fields_but_accepts_its_own_output_back(org_a, users_a, api_client_for):
+    client = api_client_for(users_a["admin"], org_a)
+    refused = client.post("/api/v1/integrations/", {"name": "am", "severty_label": "sev"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"] == {"severty_label": ["Unknown field."]}
+    assert not Integration.objects.filter(name="am").exists()  # nothing half-created
+
+    created = client.post("/api/v1/integrations/", {"name": "am", "auth_type": "bearer", "auth_secret": "s3cret-x"},
+                          format="json")
+    assert created.status_code == 201, created.content
+    body = client.get(f"/api/v1/integrations/{created.json()['id']}/").json()
+    assert body["auth_secret_set"] is True and "auth_secret" not in body
+    body["name"] = "am (renamed)"
+    replaced = client.put(f"/api/v1/integrations/{body['id']}/", body, format="json")  # read-only keys and *_set too
+    assert replaced.status_code == 200, replaced.content
+    stored = Integration.objects.get(pk=body["id"])
+    assert stored.name == "am (renamed)" and stored.auth_secret == "s3cret-x"

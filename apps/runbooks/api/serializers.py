@@ -41,6 +41,7 @@ def problems_as_fields(exc: InvalidDefinition, default: str = "definition") -> d
 
 class RunbookSerializer(OrgOwnedSerializer):
     team = OrgScopedRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    extra_input_keys = frozenset(TOP_KEYS) | frozenset(DEFINITION_PARTS) | {"yaml_url"}
 
     class Meta:
         model = Runbook
