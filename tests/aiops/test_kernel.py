@@ -403,9 +403,8 @@ def test_seed_demo_is_idempotent_and_seeds_every_app():
     from django.core.management import call_command
 
     from apps.alerts.models import Alert
-    from apps.tenancy.models import Membership, Organization
-
     from apps.incidents.models import Incident
+    from apps.tenancy.models import Membership, Organization
     from apps.topology.models import Dependency
 
     call_command("seed_demo", password="demo-pass-1")

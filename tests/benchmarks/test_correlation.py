@@ -7,8 +7,9 @@ services, arrival shuffled by up to 90 s of delivery delay, and Alertmanager gro
 alertname (shared by unrelated failures). Alerts are inserted beforehand as ingestion would, then
 fed in arrival order to `correlation.correlate_alerts` in batches of BENCH_BATCH (default 50, one
 Alertmanager webhook: the batch subscriber gets one webhook's alert.received events together),
-one committed transaction per batch, exactly as the Celery subscriber runs it. Subscribers of incident.* events are detached for the timed run
-so the figure is the engine's, not the timeline's or the notifiers'.
+one committed transaction per batch, exactly as the Celery subscriber runs it. Subscribers of
+incident.* events are detached for the timed run so the figure is the engine's, not the
+timeline's or the notifiers'.
 
 Prints incidents vs ground truth, pairwise precision/recall/F1, root-cause top-1 accuracy, noise
 reduction and alerts/s. Targets: F1 ≥ 0.95, top-1 ≥ 90 %, ≥ 500 alerts/s. Never asserts on time.
