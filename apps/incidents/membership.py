@@ -194,6 +194,21 @@ def save_states(incidents) -> None:
         cursor.executemany(sql, rows)
 
 
+def publish_alert_added(incident: Incident, alert: Alert, *, actor, strategy: str, reason: str, summary=None) -> None:
+    """incident.alert_added, as the engine, a person or a merge announces a joining alert."""
+    events.publish(
+        "incident.alert_added",
+        org=incident.organization_id,
+        subject=incident,
+        actor=actor,
+        **alert_facts(alert),
+        strategy=strategy,
+        reason=reason,
+        is_root_cause=alert.pk == incident.root_cause_alert_id,
+        **(summary or incident_summary(incident)),
+    )
+
+
 class PendingMembership:
     """Alerts joining incidents, applied to the incidents in memory and written together.
 
@@ -252,17 +267,7 @@ class PendingMembership:
         previous = incident.root_cause_service_name
         changed = _join(incident, alert, node_id, strategy, self.graph)
         if announce:
-            events.publish(
-                "incident.alert_added",
-                org=incident.organization_id,
-                subject=incident,
-                actor=user,
-                **alert_facts(alert),
-                strategy=strategy,
-                reason=reason,
-                is_root_cause=alert.pk == incident.root_cause_alert_id,
-                **incident_summary(incident),
-            )
+            publish_alert_added(incident, alert, actor=user, strategy=strategy, reason=reason)
             if changed:
                 _publish_root_cause(incident, previous, actor=user)
         return link

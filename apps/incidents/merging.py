@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from aiops import events
 from apps.topology.graph import TopologyGraph
 
 from . import conf
 from .choices import IncidentStatus, Strategy
 from .lifecycle import apply_status
-from .membership import recompute
+from .membership import publish_alert_added, recompute
 from .models import CorrelationKey, Incident, IncidentAlert
-from .summary import alert_facts, incident_summary
+from .summary import incident_summary
 
 
 def merge(target: Incident, source: Incident, *, graph: TopologyGraph, label_keys, user=None, reason: str) -> int:
@@ -25,17 +24,7 @@ def merge(target: Incident, source: Incident, *, graph: TopologyGraph, label_key
     recompute(source, graph=graph, label_keys=label_keys, actor=user)
     summary = incident_summary(target)
     for link in moved[: conf.merge_event_limit()]:
-        events.publish(
-            "incident.alert_added",
-            org=target.organization_id,
-            subject=target,
-            actor=user,
-            **alert_facts(link.alert),
-            strategy=Strategy.MERGE,
-            reason=why,
-            is_root_cause=link.alert_id == target.root_cause_alert_id,
-            **summary,
-        )
+        publish_alert_added(target, link.alert, actor=user, strategy=Strategy.MERGE, reason=why, summary=summary)
     source.merged_into = target
     source.save(update_fields=["merged_into", "updated_at"])
     if source.status != IncidentStatus.RESOLVED:
