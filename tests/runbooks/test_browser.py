@@ -20,7 +20,7 @@ def test_approve_and_watch_live_output(
 name: Slow counter
 execution: {mode: semi_auto}
 steps:
-  - {name: count, command: "for i in 1 2 3 4; do echo line $i; sleep 1; done"}
+  - {name: count, command: "for i in 1 2 3 4 5 6 7 8 9 10; do echo line $i; sleep 1; done"}
 """)
     execution = services.execution_request_manual(
         runbook=runbook, user=users_a["operator"], target=ssh_target, reason="watch it run"
@@ -36,14 +36,15 @@ steps:
     page.wait_for_selector("#approve-button")
     screenshot(page, "runbook-execution-pending")
     page.click("#approve-button")
-    # Output shows up while the command still runs (the page polls every 2 s) ...
+    # Output shows up while the command still runs (the page polls every 2 s; the command takes
+    # 10 s, so a loaded CI machine still sees it mid-run) ...
     page.wait_for_selector("text=line 2", timeout=30_000)
     assert RunbookExecution.objects.get(pk=execution.pk).status == "running"
     assert page.locator("#execution-live[hx-trigger]").count() == 1
     # ... and the page settles on the result, with polling switched off.
     page.wait_for_selector(".rb-status.succeeded", timeout=30_000)
     assert page.locator("#execution-live[hx-trigger]").count() == 0
-    assert "line 4" in page.locator("#execution-steps").inner_text()
+    assert "line 10" in page.locator("#execution-steps").inner_text()
     screenshot(page, "runbook-execution-succeeded")
     execution.refresh_from_db()
     assert execution.decided_by == approver and execution.status == "succeeded"
