@@ -271,28 +271,29 @@ def test_health_and_readiness(client):
 
 
 @pytest.mark.django_db
-def test_readiness_names_a_broken_broker(client, monkeypatch):
+def test_readiness_names_a_broken_broker(client, dead_broker):
     from config.celery import app
 
-    # Read before touching the environment: Celery prefers CELERY_BROKER_URL over its configuration,
-    # and a broken URL left behind would break every later test that publishes through the broker.
-    previous = (app.conf.task_always_eager, app.conf.broker_url)
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    kill, revive = dead_broker
+    previous = app.conf.broker_url
+    kill()
     try:
         response = client.get("/readyz")
     finally:
-        monkeypatch.undo()
-        app.conf.task_always_eager, app.conf.broker_url = previous
+        revive()
     assert response.status_code == 503
     assert "broker" in response.json()["failures"]
-    assert app.conf.broker_url == previous[1]
+    assert app.conf.broker_url == previous
 
 
 @pytest.fixture
 def dead_broker(monkeypatch):
-    """Celery pointed at a port nothing listens on, not eager; put back afterwards."""
+    """Celery pointed at a port nothing listens on, not eager; put back afterwards.
+
+    The previous settings are read before touching the environment: Celery prefers
+    CELERY_BROKER_URL over its configuration, and a broken URL left behind would break every
+    later test that publishes through the broker.
+    """
     from config.celery import app
 
     previous = (app.conf.task_always_eager, app.conf.broker_url)  # read before the env override
