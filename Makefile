@@ -21,10 +21,13 @@ migrate: install
 AIOPS_BIND ?= 127.0.0.1:8000
 export AIOPS_BIND
 
+# RUN_ARGS= (empty) shows one line per request and task; the default keeps to warnings and restarts.
+RUN_ARGS ?= --quiet
+
 run: migrate
 	$(BIN)/python manage.py seed_demo
 	@echo "Open http://$(AIOPS_BIND)/ and log in as admin / demo-password"
-	$(BIN)/python manage.py runstack
+	$(BIN)/python manage.py runstack $(RUN_ARGS)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -5,10 +5,11 @@ as admins or owners of it, and new rows are stamped with that organisation. Rela
 choices are narrowed the same way, so a form cannot point at another organisation's row.
 """
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .access import access_for, active_organization
 from .fields import EncryptedJSONField, EncryptedTextField
-from .models import ParkedMessage
+from .models import Event, EventReceipt, Heartbeat
 from .querysets import OrgScopedQuerySet
 from .roles import Role
 
@@ -86,15 +87,8 @@ class OrgScopedAdmin(admin.ModelAdmin):
         return [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField | EncryptedJSONField)]
 
 
-@admin.register(ParkedMessage)
-class ParkedMessageAdmin(admin.ModelAdmin):
-    """Event messages waiting for the broker: platform-wide, so for superusers only, read-only.
-
-    Payloads hold several organisations' events, so organisation admins never see this table.
-    """
-
-    list_display = ("id", "task", "queue", "events", "attempts", "created_at", "next_attempt_at", "last_error")
-    readonly_fields = [f.name for f in ParkedMessage._meta.fields]
+class _PlatformReadOnlyAdmin(admin.ModelAdmin):
+    """Platform-wide tables (several organisations' events): superusers only, read-only."""
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
@@ -109,4 +103,61 @@ class ParkedMessageAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return self.has_module_permission(request)
+        return False
+
+
+class EventStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("open")), ("completed", _("processed by every subscriber")), ("given_up", _("given up"))]
+
+    def queryset(self, request, queryset):
+        return {
+            "open": lambda: queryset.filter(next_sweep_at__isnull=False),
+            "completed": lambda: queryset.filter(completed_at__isnull=False),
+            "given_up": lambda: queryset.filter(given_up_at__isnull=False),
+        }.get(self.value(), lambda: queryset)()
+
+
+@admin.register(Event)
+class EventAdmin(_PlatformReadOnlyAdmin):
+    """The outbox: what was published, which subscribers have processed it, what waits."""
+
+    list_display = ("created_at", "name", "organization_id", "sweeps", "next_sweep_at", "completed_at", "given_up_at")
+    list_filter = (EventStateFilter, "name")
+    search_fields = ("=id",)
+    readonly_fields = [f.name for f in Event._meta.fields] + ["receipts"]
+    actions = ["reopen"]
+    show_full_result_count = False
+
+    def changelist_view(self, request, extra_context=None):
+        from . import outbox
+
+        extra_context = {**(extra_context or {}), "backlog": outbox.backlog()}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    @admin.display(description=_("receipts"))
+    def receipts(self, obj):
+        rows = EventReceipt.objects.filter(event_id=obj.id).order_by("processed_at")
+        return ", ".join(f"{r.subscriber} ({r.processed_at:%H:%M:%S})" for r in rows) or "—"
+
+    def get_actions(self, request):
+        # Read-only for edits, but a superuser may give given-up events another round.
+        actions = super().get_actions(request)
+        return actions if request.user.is_superuser else {}
+
+    @admin.action(description=_("Sweep again (given-up events)"))
+    def reopen(self, request, queryset):
+        from . import outbox
+
+        count = outbox.reopen(event_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, _("%(count)d event(s) will be sent again to the subscribers that lack them.")
+                          % {"count": count})
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(_PlatformReadOnlyAdmin):
+    list_display = ("kind", "hostname", "pid", "started_at", "seen_at")
+    list_filter = ("kind",)

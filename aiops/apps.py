@@ -6,13 +6,21 @@ class AiopsConfig(AppConfig):
     verbose_name = "AIOps kernel"
 
     def ready(self):
-        from . import schedules
+        from . import heartbeat, schedules
 
         schedules.connect()
+        heartbeat.connect()
         schedules.register_periodic_task(
-            "kernel: send parked event messages",
-            "aiops.send_parked",
-            every_seconds=10,
+            "kernel: sweep the event outbox",
+            "aiops.sweep_events",
+            every_seconds=5,
             queue="ingest",
-            description="Event messages the broker refused (it was down) are sent once it answers.",
+            description="Events a subscriber has not processed within the grace period (lost message, "
+                        "killed worker, broker outage) are sent to it again.",
+        )
+        schedules.register_periodic_task(
+            "kernel: prune the event outbox",
+            "aiops.prune_events",
+            every_seconds=3600,
+            description="Events, receipts and process heartbeats past their retention are deleted.",
         )

@@ -1,4 +1,10 @@
-"""The domain-event bus: `publish()` queues an event after commit; subscribers are Celery tasks.
+"""The domain-event bus: a transactional event log with Celery messages as wake-up calls.
+
+`publish()` writes the event to the outbox table (`Event`) in the caller's transaction and sends
+it to the subscribers after commit. A subscriber does its work and records its receipt in one
+transaction (`consume()` / `claim()`), so a redelivered message changes nothing; the sweeper
+(`aiops.outbox`) re-sends what a subscriber has not receipted after a grace period, so a lost
+message, a killed worker or a broker outage delays work but never loses it.
 
 Events carry ids and a compact summary so that consumers (notifications, timeline, sla, ...)
 act without importing the producer's models. The catalogue below is closed: publishing an
@@ -13,8 +19,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, transaction
 from django.utils import timezone
+
+from .conf import setting
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +54,10 @@ CATALOGUE: dict[str, str] = {
     "feedback.recorded": "Someone rated an analysis or a remediation.",
 }
 
+
+# Errors that roll a subscriber's whole batch back for a retry (a locked SQLite file, a failover,
+# a uniqueness race with a concurrent transaction): not the events' fault.
+DB_ERRORS = (DatabaseError, InterfaceError)
 
 # A batch subscriber gets at most this many events per message; a bigger commit is split.
 BATCH_LIMIT = 500
@@ -108,17 +120,29 @@ class _Batch:
 
     A 50-alert webhook publishes 50 events; sending one fan-out task instead of 50 x subscribers
     messages keeps the request fast. The batch is bound to the savepoint it was opened in, so a
-    rolled-back savepoint drops its events along with its on-commit callback.
+    rolled-back savepoint drops its events along with its on-commit callback (and the savepoint's
+    outbox rows with it).
     """
 
     def __init__(self):
         self.events: list[dict] = []
+        self.recorded = 0  # how many of `events` are in the outbox table already
         self.flushed = False
+
+    def record(self, connection) -> None:
+        """Write the batch's events not yet in the outbox, in the current transaction."""
+        if self.recorded < len(self.events):
+            _insert_outbox_rows(connection, self.events[self.recorded:])
+            self.recorded = len(self.events)
 
     def flush(self) -> None:
         # Tests run on-commit callbacks without committing, leaving them listed: mark the batch
         # spent so the next publish opens a new one instead of joining a batch already sent.
         self.flushed = True
+        if self.recorded < len(self.events):
+            # Only when no COMMIT ran our pre-commit hook: a test's wrapping transaction, or a
+            # database backend other than aiops.db's. Late, but the events are not lost.
+            self.record(transaction.get_connection())
         events, self.events = self.events, []
         if not events:
             return
@@ -130,7 +154,7 @@ class _Batch:
         try:
             fan_out.apply_async(args=[events], queue="ingest")
         except Exception as exc:
-            park(fan_out.name, "ingest", events, exc)
+            _refused(fan_out.name, len(events), exc)
 
 
 _local = threading.local()
@@ -150,19 +174,79 @@ def _current_batch() -> _Batch:
     return batch
 
 
-def publish(name: str, /, *, org, subject=None, actor=None, **data) -> dict:
-    """Queue an event for every subscriber once the current transaction commits.
+def grace_seconds() -> int:
+    """How long a subscriber has to receipt an event before the sweeper sends it again."""
+    return setting("AIOPS_EVENT_GRACE_SECONDS", 30)
 
-    Nothing is sent if the transaction rolls back, so consumers never see uncommitted rows.
-    Outside a transaction the event is sent at once.
+
+def publish(name: str, /, *, org, subject=None, actor=None, **data) -> dict:
+    """Record an event in the caller's transaction; its subscribers get it once that commits.
+
+    Nothing is sent, and no outbox row survives, if the transaction rolls back, so consumers never
+    see uncommitted rows. Outside a transaction the event is recorded and sent at once.
     """
     event = build_event(name, org=org, subject=subject, actor=actor, **data)
+    publish_events([event])
+    return event
+
+
+def publish_events(built: list[dict]) -> None:
+    """Publish events made with `build_event` (a webhook's whole batch, say) in one go.
+
+    Inside a transaction the outbox rows are written by one statement just before it commits
+    (`before_commit`, called by the aiops.db backends), however many events it published.
+    """
+    if not built:
+        return
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        dispatch(event)
-        return event
-    _current_batch().events.append(event)
-    return event
+        _insert_outbox_rows(connection, built)
+        dispatch_many(built)
+        return
+    _current_batch().events.extend(built)
+
+
+def before_commit(connection) -> None:
+    """Pre-commit hook: write the outbox rows of the batches that will be sent after this commit.
+
+    A batch whose savepoint was rolled back has lost its on-commit callback, so its events are
+    neither written nor sent.
+    """
+    for _sids, func, _robust in connection.run_on_commit:
+        batch = getattr(func, "__self__", None)
+        if isinstance(batch, _Batch) and not batch.flushed:
+            batch.record(connection)
+
+
+_OUTBOX_COLUMNS = ("id", "name", "organization_id", "payload", "created_at", "next_sweep_at", "sweeps",
+                   "completed_at", "given_up_at")
+
+
+def _insert_outbox_rows(connection, built: list[dict]) -> None:
+    """One multi-row INSERT (executemany: pipelined on psycopg 3) of the events' outbox rows.
+
+    Plain SQL, because the ORM's bulk_create would open an atomic block of its own, and this runs
+    inside Django's commit. Values are prepared by the model's fields, so each backend gets its
+    own UUID, JSON and datetime encoding.
+    """
+    from .models import Event
+
+    now = timezone.now()
+    due = now + timedelta(seconds=grace_seconds())
+    fields = [Event._meta.get_field(name) for name in _OUTBOX_COLUMNS]
+    rows = []
+    for event in built:
+        watched = bool(_subscribers.get(event["name"]))
+        values = {"id": uuid.UUID(str(event["id"])), "name": event["name"],
+                  "organization_id": event["organization_id"], "payload": event, "created_at": now,
+                  "next_sweep_at": due if watched else None, "sweeps": 0,
+                  "completed_at": None if watched else now, "given_up_at": None}
+        rows.append([field.get_db_prep_save(values[field.name], connection) for field in fields])
+    quote = connection.ops.quote_name
+    sql = (f"INSERT INTO {quote(Event._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def dispatch(event: dict) -> None:
@@ -178,77 +262,122 @@ def dispatch_many(batch: list[dict]) -> None:
             if sub.batch:
                 grouped.setdefault(id(sub.task), (sub, []))[1].append(event)
             else:
-                _send(sub, event, event["name"])
+                send(sub, event)
     for sub, its_events in grouped.values():
         for start in range(0, len(its_events), BATCH_LIMIT):
-            _send(sub, its_events[start : start + BATCH_LIMIT], sub.event)
+            send(sub, its_events[start : start + BATCH_LIMIT])
 
 
-def _send(sub: Subscription, payload, name: str) -> None:
+def send(sub: Subscription, payload) -> bool:
+    """One message to one subscriber; False if the broker refused it (the sweeper sends it later)."""
     options = {"queue": sub.queue} if sub.queue else {}
     try:
         sub.task.apply_async(args=[payload], **options)
     except Exception as exc:
-        # One broken subscriber must not stop the others; the message waits for the broker.
-        park(sub.task.name, sub.queue or "", payload, exc)
+        # One broken subscriber must not stop the others; the outbox row waits for the sweeper.
+        if sub.task.app.conf.task_always_eager:  # not the broker: the task itself ran and failed
+            logger.exception("subscriber task failed", extra={"task": sub.task.name})
+        else:
+            _refused(sub.task.name, len(payload) if isinstance(payload, list) else 1, exc)
+        return False
+    return True
 
 
-PARK_RETRY_MAX_SECONDS = 300
-
-
-def park(task_name: str, queue: str, payload, error: Exception) -> None:
-    """Keep a message the broker refused (see ParkedMessage); `send_parked` sends it later."""
-    from .models import ParkedMessage
-
-    count = len(payload) if isinstance(payload, list) else 1
+def _refused(task_name: str, count: int, error: Exception) -> None:
     logger.warning(
-        "broker refused an event message; parked for re-sending",
+        "broker refused an event message; the sweeper re-sends it after the grace period",
         extra={"task": task_name, "events": count, "error": type(error).__name__},
     )
-    try:
-        ParkedMessage.objects.create(
-            task=task_name,
-            queue=queue,
-            payload=payload,
-            events=count,
-            last_error=f"{type(error).__name__}: {error}"[:500],
-            next_attempt_at=timezone.now(),
-        )
-    except Exception:
-        logger.exception("parking an event message failed too: events lost", extra={"task": task_name})
 
 
-def send_parked(*, limit: int = 200) -> int:
-    """Re-send parked messages that are due, oldest first; returns how many went out.
+def claim(subscriber: str, batch: list[dict]) -> list[dict]:
+    """Record `subscriber`'s receipts for these events; return the ones it has not processed yet.
 
-    Rows are claimed with SKIP LOCKED, so two beat ticks never send one twice. When the broker
-    still refuses, the rest of the round is put back with exponential backoff (at most 5 min).
+    Call it inside the transaction that does the subscriber's work, first: the receipts commit
+    or roll back with the work. One INSERT ... ON CONFLICT DO NOTHING RETURNING, so a redelivered
+    event comes back as already processed, and a second copy running at the same moment waits
+    for the first copy's commit on the unique key and then gets nothing (exactly-once effects).
     """
-    from celery import current_app
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("events.claim() must run inside the subscriber's transaction")
+    unique: dict[str, dict] = {}
+    anonymous: list[dict] = []
+    for event in batch:
+        try:
+            unique.setdefault(str(uuid.UUID(str(event["id"]))), event)
+        except (KeyError, TypeError, ValueError):
+            # A message written by hand (an operator's replay): no id to receipt, so it is
+            # processed as it is, relying on the subscriber's own idempotency.
+            anonymous.append(event)
+    if not unique:
+        return anonymous
+    from .models import EventReceipt
 
-    from .models import ParkedMessage
-
+    table = connection.ops.quote_name(EventReceipt._meta.db_table)
     now = timezone.now()
-    sent: list[int] = []
+    inserted: set[str] = set()
+    items = list(unique)
+    for start in range(0, len(items), BATCH_LIMIT):
+        chunk = items[start : start + BATCH_LIMIT]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        params = [p for event_id in chunk for p in (_uuid_param(connection, event_id), subscriber, now)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (event_id, subscriber, processed_at) VALUES {values} "
+                "ON CONFLICT (event_id, subscriber) DO NOTHING RETURNING event_id",
+                params,
+            )
+            inserted.update(str(uuid.UUID(str(row[0]))) for row in cursor.fetchall())
+    return [event for event_id, event in unique.items() if event_id in inserted] + anonymous
+
+
+def _uuid_param(connection, event_id: str):
+    # Django stores UUIDs as 32 hex characters on SQLite and as uuid on PostgreSQL.
+    return uuid.UUID(event_id) if connection.vendor == "postgresql" else uuid.UUID(event_id).hex
+
+
+def consume(subscriber: str, payload, handler):
+    """A subscriber task's body: claim the message's events and hand the new ones to `handler`,
+    in one transaction (nothing is called when all were processed before).
+
+    Database errors propagate, rolling back work and receipts, for the task's retry or the sweeper.
+    Any other error in a batch (a bug one event triggers) must not cost the other events: the
+    batch is then processed again one event at a time, each in its own transaction, and the first
+    error is raised after, so only the poison event stays unreceipted for the sweeper.
+    Returns the handler's result (summed over events when it had to go one at a time).
+    """
+    batch = as_batch(payload)
+    try:
+        return _consume(subscriber, batch, handler)
+    except DB_ERRORS:
+        raise
+    except Exception:
+        if len(batch) <= 1:
+            raise
+        logger.exception("subscriber failed on a batch; processing its events one at a time",
+                         extra={"subscriber": subscriber, "events": len(batch)})
+    total, failure = 0, None
+    for event in batch:
+        try:
+            result = _consume(subscriber, [event], handler)
+        except DB_ERRORS:
+            raise
+        except Exception as exc:
+            logger.exception("subscriber failed on an event",
+                             extra={"subscriber": subscriber, "event": event.get("id")})
+            failure = failure or exc
+            continue
+        total += result if isinstance(result, int) else 0
+    if failure is not None:
+        raise failure
+    return total
+
+
+def _consume(subscriber: str, batch: list[dict], handler):
     with transaction.atomic():
-        due = list(ParkedMessage.objects.select_for_update(skip_locked=True).filter(next_attempt_at__lte=now)[:limit])
-        for position, row in enumerate(due):
-            try:
-                task = current_app.tasks[row.task]
-                task.apply_async(args=[row.payload], **({"queue": row.queue} if row.queue else {}))
-            except Exception as exc:
-                for later in due[position:]:
-                    later.attempts += 1
-                    later.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                    delay = min(PARK_RETRY_MAX_SECONDS, 2**later.attempts)
-                    later.next_attempt_at = now + timedelta(seconds=delay)
-                    later.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-                break
-            sent.append(row.pk)
-        ParkedMessage.objects.filter(pk__in=sent).delete()
-    if sent:
-        logger.info("parked event messages sent", extra={"messages": len(sent)})
-    return len(sent)
+        fresh = claim(subscriber, batch)
+        return handler(fresh) if fresh else None
 
 
 def _subject_ref(subject) -> dict | None:

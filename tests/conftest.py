@@ -11,6 +11,8 @@ pytest_plugins = [
     "tests.support.http_stub",
     "tests.support.browser",
     "tests.support.worker",
+    "tests.support.redis_server",
+    "tests.support.chaos",
 ]
 
 

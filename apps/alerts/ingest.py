@@ -159,13 +159,17 @@ def ingest_alerts(*, integration: Integration, alerts: list[IncomingAlert], grou
         RawPayload.objects.create(organization_id=integration.organization_id, integration=integration,
                                   received_at=now, body=raw_body, alert_count=len(alerts), source_ip=source_ip)
         result.created = len(created)
-        for alert in created:
-            name = "alert.received" if alert.status == AlertStatus.FIRING else "alert.resolved"
-            events.publish(name, org=alert.organization_id, subject=alert, source=ActionSource.ALERTMANAGER,
-                           is_new=True, **alert_summary(alert))
-        for alert in resolved_now:
-            events.publish("alert.resolved", org=alert.organization_id, subject=alert,
-                           source=ActionSource.ALERTMANAGER, is_new=False, **alert_summary(alert))
+        # One outbox statement for the whole notification's events.
+        events.publish_events([
+            events.build_event("alert.received" if alert.status == AlertStatus.FIRING else "alert.resolved",
+                               org=alert.organization_id, subject=alert, source=ActionSource.ALERTMANAGER,
+                               is_new=True, **alert_summary(alert))
+            for alert in created
+        ] + [
+            events.build_event("alert.resolved", org=alert.organization_id, subject=alert,
+                               source=ActionSource.ALERTMANAGER, is_new=False, **alert_summary(alert))
+            for alert in resolved_now
+        ])
     # Outside the transaction and at most every few seconds: a row lock held per request on the
     # integration would serialise every webhook of that integration.
     Integration.objects.filter(pk=integration.pk).filter(

@@ -19,12 +19,12 @@ def run_analysis(analysis_id: int) -> None:
 @shared_task(name="analysis.on_alert_received", ignore_result=True)
 def on_alert_received(batch: list[dict] | dict) -> None:
     """`alert.received` (one transaction's events) → analyse each alert, or reuse a recent analysis
-    of its twin. A lone dict is a message queued before subscriptions were batched."""
-    triggers.on_alerts_received(events.as_batch(batch))
+    of its twin; once per event (receipts, see aiops.events.consume)."""
+    events.consume(on_alert_received.name, batch, triggers.on_alerts_received)
 
 
 @shared_task(name="analysis.on_incident_event", ignore_result=True)
 def on_incident_event(batch: list[dict] | dict) -> None:
     """`incident.created` / `incident.alert_added` (a batch) → analyse each incident when it is new
-    or changed."""
-    triggers.on_incident_events(events.as_batch(batch))
+    or changed; once per event."""
+    events.consume(on_incident_event.name, batch, triggers.on_incident_events)

@@ -18,24 +18,23 @@ logger = logging.getLogger(__name__)
 def correlate_alert(batch: list[dict] | dict) -> int:
     """`alert.received` (a batch) → score the changes made before each alert started.
 
-    A redelivered batch is safe: links are upserted by (change, alert). A lone dict is a message
-    queued before subscriptions were batched.
+    A redelivered batch is skipped by its receipts (and links are upserted by (change, alert)).
     """
-    alerts = _rows(Alert, batch, "alert_id")
-    return len(correlation.correlate_alerts(alerts=alerts))
+    return events.consume(correlate_alert.name, batch,
+                          lambda fresh: len(correlation.correlate_alerts(alerts=_rows(Alert, fresh, "alert_id")))) or 0
 
 
 @shared_task(name="changes.correlate_change", ignore_result=True)
 def correlate_change(batch: list[dict] | dict) -> int:
     """`change.recorded` (a batch) → score the alerts that started during or after each change (late webhooks)."""
-    changes = _rows(ChangeEvent, batch, "change_id")
-    return len(correlation.correlate_changes(changes=changes))
+    return events.consume(correlate_change.name, batch, lambda fresh: len(
+        correlation.correlate_changes(changes=_rows(ChangeEvent, fresh, "change_id")))) or 0
 
 
-def _rows(model, batch: list[dict] | dict, key: str) -> list:
+def _rows(model, batch: list[dict], key: str) -> list:
     """The events' subject rows, each within its event's organisation, in event order, once each."""
     wanted = []
-    for event in events.as_batch(batch):
+    for event in batch:
         pk = (event.get("data") or {}).get(key) or (event.get("subject") or {}).get("id")
         if isinstance(pk, int) or (isinstance(pk, str) and pk.isdigit()):
             wanted.append((int(pk), event.get("organization_id")))

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from aiops import events
 from apps.analysis.models import Analysis
 
 from . import repeats
@@ -9,7 +10,12 @@ from . import repeats
 
 @shared_task(name="feedback.check_repeat", ignore_result=True)
 def check_repeat(event: dict) -> bool | None:
-    """`analysis.completed` → record whether the analysis repeated a suggestion known to have failed."""
+    """`analysis.completed` → record whether the analysis repeated a suggestion known to have failed
+    (once per event: receipts, see aiops.events.consume)."""
+    return events.consume(check_repeat.name, event, lambda fresh: _check(fresh[0]))
+
+
+def _check(event: dict) -> bool | None:
     data = event.get("data") or {}
     if data.get("status") != "ok":
         return None

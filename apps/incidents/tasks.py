@@ -1,8 +1,9 @@
 """Celery subscribers (batch): place each commit's new alerts; refresh incidents as alerts resolve.
 
 Both take the list of events of one committed transaction (a whole Alertmanager webhook), so a
-storm is decided in one transaction per webhook rather than one per alert. A retried batch is
-safe: an alert already in an incident keeps it, and refreshing counters is idempotent.
+storm is decided in one transaction per webhook rather than one per alert. Each records its
+receipts in that transaction (aiops.events.consume), so a redelivered or re-swept batch does
+nothing twice; beyond that, an alert already in an incident keeps it, and recounting is idempotent.
 """
 
 from collections import defaultdict
@@ -14,9 +15,9 @@ from aiops import events
 from . import correlation
 
 
-def _alert_ids_by_org(batch) -> dict[int, list[int]]:
+def _alert_ids_by_org(batch: list[dict]) -> dict[int, list[int]]:
     grouped: dict[int, list[int]] = defaultdict(list)
-    for event in events.as_batch(batch):
+    for event in batch:
         data = event.get("data") or {}
         subject = event.get("subject") or {}
         alert_id = data.get("alert_id") or (subject.get("id") if subject.get("type") == "alerts.alert" else None)
@@ -34,7 +35,11 @@ def _alert_ids_by_org(batch) -> dict[int, list[int]]:
 )
 def correlate_alerts(batch: list[dict]) -> None:
     """`alert.received` × N → place the alerts in incidents (the decisions are in correlation.py)."""
-    for organization_id, alert_ids in _alert_ids_by_org(batch).items():
+    events.consume(correlate_alerts.name, batch, _place)
+
+
+def _place(fresh: list[dict]) -> None:
+    for organization_id, alert_ids in _alert_ids_by_org(fresh).items():
         correlation.correlate_alerts(organization_id=organization_id, alert_ids=alert_ids)
 
 
@@ -47,5 +52,9 @@ def correlate_alerts(batch: list[dict]) -> None:
 )
 def alerts_resolved(batch: list[dict]) -> None:
     """`alert.resolved` × N → recount the incidents' firing alerts; auto-resolve when none fire."""
-    for organization_id, alert_ids in _alert_ids_by_org(batch).items():
+    events.consume(alerts_resolved.name, batch, _recount)
+
+
+def _recount(fresh: list[dict]) -> None:
+    for organization_id, alert_ids in _alert_ids_by_org(fresh).items():
         correlation.alerts_resolved(organization_id=organization_id, alert_ids=alert_ids)

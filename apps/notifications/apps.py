@@ -47,5 +47,5 @@ class NotificationsConfig(AppConfig):
             "notifications.prune",
             every_seconds=24 * 3600,
             queue="notify",
-            description="Forget processed-event markers and fired timers past NOTIFICATIONS_RETENTION_DAYS.",
+            description="Forget fired timers past NOTIFICATIONS_RETENTION_DAYS.",
         )

@@ -64,5 +64,5 @@ def rescan_outbox() -> int:
 
 @shared_task(name="notifications.prune")
 def prune() -> int:
-    """Beat (daily): drop processed-event markers and fired timers past the retention."""
+    """Beat (daily): drop fired timers past the retention."""
     return services.housekeeping_prune()

@@ -19,8 +19,8 @@ def run_execution(execution_id: int) -> str | None:
 @shared_task(name="runbooks.on_alert_received")
 def on_alert_received(batch: list[dict] | dict) -> int:
     """alert.received subscriber (one transaction's events): check every runbook's triggers against
-    each alert. A lone dict is a message queued before subscriptions were batched."""
-    return runbooks_on_alerts_received(events=events.as_batch(batch))
+    each alert, once per event (receipts, see aiops.events.consume)."""
+    return events.consume(on_alert_received.name, batch, lambda fresh: runbooks_on_alerts_received(events=fresh)) or 0
 
 
 @shared_task(name="runbooks.timers")

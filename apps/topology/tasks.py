@@ -16,13 +16,17 @@ logger = logging.getLogger(__name__)
 def discover_from_alert(batch: list[dict] | dict) -> None:
     """`alert.received` (a batch) → register the alerts' services in the registry, set-based.
 
-    Safe to redeliver: a service is registered once, and `last_seen` only moves forward. A lone
-    dict is a message queued before subscriptions were batched.
+    Safe to redeliver (receipts; and a service is registered once, `last_seen` only moves forward).
+    With discovery switched off the events are still receipted, so the outbox does not resend them.
     """
+    events.consume(discover_from_alert.name, batch, _discover)
+
+
+def _discover(fresh: list[dict]) -> None:
     if not conf.discovery_enabled():
         return
     sightings, problems = [], []
-    for event in events.as_batch(batch):
+    for event in fresh:
         try:
             sightings.append(_sighting(event))
         except (KeyError, TypeError, ValueError) as exc:  # one malformed event must not cost the others

@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "apps.tenancy.context_processors.organizations",
+                "aiops.health.banner",
             ],
         },
     },
@@ -102,6 +103,10 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
             "DATABASE_SERVER_SIDE_BINDING", default=True)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The same backends with the event outbox's pre-commit hook (aiops/db/__init__.py).
+from aiops.db import ENGINES as _OUTBOX_ENGINES  # noqa: E402
+
+DATABASES["default"]["ENGINE"] = _OUTBOX_ENGINES.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate-limit counters, short-lived lookups) ---------------------------------------
@@ -182,13 +187,22 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Delivery guarantees (README, "Delivery guarantees"): a message is acknowledged after its task
+# ran, and put back when the worker process running it dies; a worker holds one message beyond
+# the ones it runs, so a dead worker strands little. Events do not depend on any of this (the
+# outbox re-sends them); it is what keeps deliveries, analyses and runbook runs moving.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task whose broker connection drops is cancelled: its message goes back to the queue anyway.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+# Redis/SQS: an unacknowledged message (its worker was killed) returns after this many seconds.
+# Longer than any task but a long runbook run (whose duplicate delivery is refused by its claim);
+# far shorter than Redis' one-hour default, which kept stranded work away for an hour.
+CELERY_BROKER_TRANSPORT_OPTIONS: dict = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
@@ -204,6 +218,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         # second instead of two. Listing an idle folder five times a second costs nothing.
         "polling_interval": 0.2,
     }
+    # Kombu's transport with atomic writes (aiops/broker.py): a reader never sees half a message.
+    CELERY_BROKER_TRANSPORT = "aiops.broker:Transport"
     # The filesystem transport has no fanout exchange, so remote control cannot work.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
     CELERY_WORKER_SEND_TASK_EVENTS = False

@@ -2,7 +2,6 @@
 import pytest
 from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from aiops import crypto, events
@@ -112,16 +111,6 @@ def test_token_api_shows_secret_once(org_a, users_a, api_client_for):
 
 
 # --- events ------------------------------------------------------------------------------------
-
-@pytest.fixture
-def own_subscribers():
-    """Tests subscribe their own tasks; the apps' real subscriptions are put back afterwards."""
-    saved = {name: list(subs) for name, subs in events._subscribers.items()}
-    events._subscribers.clear()
-    yield
-    events._subscribers.clear()
-    events._subscribers.update(saved)
-
 
 @pytest.fixture
 def dispatched(monkeypatch):
@@ -286,73 +275,6 @@ def test_readiness_names_a_broken_broker(client, dead_broker):
     assert app.conf.broker_url == previous
 
 
-@pytest.fixture
-def dead_broker(monkeypatch):
-    """Celery pointed at a port nothing listens on, not eager; put back afterwards.
-
-    The previous settings are read before touching the environment: Celery prefers
-    CELERY_BROKER_URL over its configuration, and a broken URL left behind would break every
-    later test that publishes through the broker.
-    """
-    from config.celery import app
-
-    previous = (app.conf.task_always_eager, app.conf.broker_url)  # read before the env override
-
-    def fresh_pool():  # the app caches its producer pool for whichever broker it first met
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    def kill():
-        monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-        app.conf.task_always_eager = False
-        app.conf.broker_url = "redis://127.0.0.1:1/0"
-        fresh_pool()
-
-    def revive():
-        monkeypatch.undo()
-        app.conf.task_always_eager, app.conf.broker_url = previous
-        fresh_pool()
-
-    yield kill, revive
-    revive()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_events_the_broker_refuses_are_parked_and_sent_once_it_is_back(org_a, own_subscribers, dead_broker, client):
-    from celery import shared_task
-
-    from aiops.models import ParkedMessage
-    from aiops.tasks import send_parked
-
-    received = []
-
-    @shared_task(name="tests.kernel.collect_parked")
-    def collect(its_events):
-        received.extend(e["data"]["n"] for e in its_events)
-
-    events.subscribe("alert.silenced", collect, batch=True)
-    kill, revive = dead_broker
-    kill()
-    with transaction.atomic():  # a webhook's worth: the fan-out message is refused
-        events.publish("alert.silenced", org=org_a, n=1)
-        events.publish("alert.silenced", org=org_a, n=2)
-    with transaction.atomic():  # a lone event: the subscriber's own message is refused
-        events.publish("alert.silenced", org=org_a, n=3)
-    parked = list(ParkedMessage.objects.values_list("task", "events"))
-    assert parked == [("aiops.fan_out", 2), ("tests.kernel.collect_parked", 1)]
-    assert send_parked.apply().result == 0  # still down: nothing sent, retried later
-    assert ParkedMessage.objects.filter(attempts=2).count() == 2
-    assert received == []
-
-    revive()
-    assert client.get("/readyz").json()["parked_event_messages"] == 2
-    ParkedMessage.objects.update(next_attempt_at=timezone.now())  # skip the backoff
-    assert send_parked.apply().result == 2, list(ParkedMessage.objects.values_list("last_error", flat=True))
-    assert received == [1, 2, 3]
-    assert not ParkedMessage.objects.exists()
-    assert send_parked.apply().result == 0  # sent once, not again
-
-
 @pytest.mark.django_db
 def test_portal_pages_and_org_switch(client, org_a, org_b, users_a):
     user = users_a["owner"]
@@ -419,22 +341,6 @@ def test_seed_demo_is_idempotent_and_seeds_every_app():
     assert incident.root_cause_evidence["method"] == "topology"
     call_command("seed_demo", password="demo-pass-1")
     assert (Organization.objects.count(), Membership.objects.count(), Alert.objects.count()) == counts
-
-
-@pytest.mark.django_db
-def test_parked_messages_admin_is_for_superusers_only(client, org_a, users_a, django_user_model):
-    from aiops.models import ParkedMessage
-
-    ParkedMessage.objects.create(task="aiops.fan_out", payload=[{"name": "alert.received"}], events=1,
-                                 next_attempt_at=timezone.now(), last_error="OperationalError: refused")
-    url = "/admin/aiops/parkedmessage/"
-    owner = users_a["owner"]
-    client.force_login(owner)
-    assert client.get(url).status_code in (302, 403, 404)
-    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-1234")
-    client.force_login(root)
-    page = client.get(url)
-    assert page.status_code == 200 and "OperationalError: refused" in page.content.decode()
 
 
 @pytest.mark.django_db

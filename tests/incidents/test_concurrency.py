@@ -19,7 +19,7 @@ from apps.incidents.models import CorrelationKey, Incident, IncidentAlert
 
 pytestmark = [
     pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+        not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
         reason="needs PostgreSQL (row locks across connections); run with "
         "DATABASE_URL=postgres://postgres@127.0.0.1:5432/aiops_incidents",
     ),

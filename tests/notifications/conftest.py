@@ -153,28 +153,6 @@ FAST_WORKER_ENV = {
 }
 
 
-def kill_worker(worker) -> None:
-    """SIGKILL a worker and its pool processes (found by parent pid: only what this test started)."""
-    import contextlib
-    import os
-    import signal
-    from pathlib import Path
-
-    pid = worker.proc.pid
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            children.append(int(stat.parent.name))
-    for child in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signal.SIGKILL)
-    worker.stop(kill=True)
-
-
 @pytest.fixture
 def notify_workers(transactional_db, tmp_path):
     """`notify_workers(beat=False, **env)` starts a real Celery worker (and beat) on the test database.
@@ -185,7 +163,7 @@ def notify_workers(transactional_db, tmp_path):
 
     from aiops import schedules
     from config.celery import app
-    from tests.support.worker import _purge_broker, start_worker
+    from tests.support.worker import _purge_broker, kill_worker, start_worker
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = False

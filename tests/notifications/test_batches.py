@@ -13,9 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from aiops.models import EventReceipt
 from apps.alerts.services import alert_acknowledge
 from apps.notifications import services
-from apps.notifications.models import NotificationChannel, NotificationDelivery, NotificationTimer, ProcessedEvent
+from apps.notifications.models import NotificationChannel, NotificationDelivery, NotificationTimer
 from tests.alerts.factories import AlertFactory
 
 from .conftest import alert_event
@@ -61,7 +62,7 @@ def test_a_storm_is_one_message_per_alert(org_a, hook, decide):
     rows = NotificationDelivery.objects.all()
     assert rows.count() == 12 and {d.status for d in rows} == {"sent"}
     assert {d.thread_id for d in rows} and None not in {d.thread_id for d in rows}
-    assert ProcessedEvent.objects.count() == 12
+    assert EventReceipt.objects.filter(subscriber="notifications.handle_event").count() == 12
 
 
 def test_deciding_a_batch_takes_as_many_queries_for_three_alerts_as_for_thirty(org_a, hook, decide):
@@ -106,7 +107,7 @@ def test_one_malformed_event_does_not_cost_the_others_their_messages(org_a, hook
         decide([good[0], bad, *good[1:]])
     hook.wait_for(3)
     assert alert_ids_posted(hook) == sorted(e["data"]["alert_id"] for e in good)
-    assert not ProcessedEvent.objects.filter(event_id=bad["id"]).exists()  # a fixed retry is decided
+    assert not EventReceipt.objects.filter(event_id=bad["id"]).exists()  # a fixed retry is decided
 
 
 def test_the_worker_sends_its_decisions_itself(org_a, hook, decide, dispatched_events):

@@ -11,8 +11,9 @@ from apps.alerts.summary import alert_summary
 from apps.notifications import services
 from apps.notifications.models import Escalation, NotificationDelivery, NotificationTimer
 from tests.alerts.factories import AlertFactory
+from tests.support.worker import kill_worker
 
-from .conftest import alert_event, kill_worker
+from .conftest import alert_event
 from .factories import NotificationChannelFactory, NotificationRuleFactory
 
 pytestmark = pytest.mark.slow

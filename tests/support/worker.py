@@ -7,8 +7,10 @@ the worker only sees committed rows.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -41,10 +43,8 @@ def _purge_broker(app) -> None:
     with app.connection_for_write() as conn:
         channel = conn.default_channel
         for queue in QUEUES.split(","):
-            try:
+            with contextlib.suppress(Exception):  # a queue that was never declared has nothing to purge
                 channel.queue_purge(queue)
-            except Exception:  # a queue that was never declared has nothing to purge
-                pass
 
 
 class WorkerProcess:
@@ -65,10 +65,28 @@ class WorkerProcess:
                 self.proc.wait(timeout=5)
 
 
-def start_worker(tmp_path: Path, *, concurrency: int = 2, beat: bool = False, extra_env: dict | None = None) -> WorkerProcess:
+def kill_worker(worker) -> None:
+    """SIGKILL a worker and its pool processes (found by parent pid: only what this test started)."""
+    pid = worker.proc.pid
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+    worker.stop(kill=True)
+
+
+def worker_env(tmp_path: Path, extra_env: dict | None = None) -> dict:
+    """The environment of a worker or beat process on the test database and broker."""
     from django.conf import settings
     from django.db import connection
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url(connection.settings_dict),
@@ -81,14 +99,20 @@ def start_worker(tmp_path: Path, *, concurrency: int = 2, beat: bool = False, ex
         "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
         **(extra_env or {}),
     }
+
+
+def start_worker(tmp_path: Path, *, concurrency: int = 2, beat: bool = False, extra_env: dict | None = None,
+                 name: str | None = None) -> WorkerProcess:
+    from django.conf import settings
+    env = worker_env(tmp_path, extra_env)
     celery = str(Path(sys.executable).parent / "celery")
     args = [celery, "-A", "config", "worker", "-Q", QUEUES, "--concurrency", str(concurrency), "-l", "INFO",
-            "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{os.getpid()}@%h"]
+            "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", name or f"test-{os.getpid()}@%h"]
     if beat:
         args += ["-B", "--schedule", str(tmp_path / "beat-schedule"),
                  "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
     log_path = tmp_path / "worker.log"
-    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
+    log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
     worker = WorkerProcess(proc, log_path)
     deadline = time.monotonic() + 60
@@ -100,6 +124,28 @@ def start_worker(tmp_path: Path, *, concurrency: int = 2, beat: bool = False, ex
         time.sleep(0.2)
     worker.stop(kill=True)
     raise RuntimeError(f"celery worker did not become ready:\n{worker.log()[-4000:]}")
+
+
+def start_beat(tmp_path: Path, *, extra_env: dict | None = None) -> WorkerProcess:
+    """A real `celery beat` (DatabaseScheduler) on the test database, as production runs it."""
+    from django.conf import settings
+    celery = str(Path(sys.executable).parent / "celery")
+    args = [celery, "-A", "config", "beat", "-l", "INFO", "--schedule", str(tmp_path / "beat-schedule"),
+            "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
+    log_path = tmp_path / "beat.log"
+    log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(args, env=worker_env(tmp_path, extra_env), stdout=log,
+                            stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
+    beat = WorkerProcess(proc, log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"celery beat exited early:\n{beat.log()[-4000:]}")
+        if "beat: Starting" in beat.log():
+            return beat
+        time.sleep(0.2)
+    beat.stop(kill=True)
+    raise RuntimeError(f"celery beat did not start:\n{beat.log()[-4000:]}")
 
 
 @pytest.fixture

@@ -1,57 +1,46 @@
-"""Run the whole product from one terminal: gunicorn (web) plus one Celery worker with beat.
+"""Run the whole product from one terminal: gunicorn (web), one Celery worker and beat, supervised.
 
 This is what `make run` calls. With the default settings the worker talks to the web process
-over Kombu's filesystem transport in var/, so no broker server is needed. Ctrl-C stops both.
+over the filesystem broker in var/ (aiops/broker.py), so no broker server is needed. A process
+that dies is reported and restarted (aiops/supervisor.py); Ctrl-C stops all three.
+
+`--quiet` (what `make run` passes) keeps the console to warnings and the supervisor's lines;
+without it, one line per request and per task.
 """
 import os
-import signal
-import subprocess
 import sys
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from aiops.supervisor import Child, Supervisor, child_env
 from config.celery import QUEUES
 
 
 class Command(BaseCommand):
-    help = "Start web + Celery worker + beat together (local/demo use)."
+    help = "Start web + Celery worker + beat together (local/demo use), restarting what dies."
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("AIOPS_BIND", "127.0.0.1:8000"))
         parser.add_argument("--web-workers", type=int, default=2)
+        parser.add_argument("--quiet", action="store_true", help="Warnings and restarts only.")
 
-    def handle(self, *args, bind, web_workers, **options):
-        python = sys.executable
-        bindir = os.path.dirname(python)
-        worker = [
-            os.path.join(bindir, "celery"), "-A", "config", "worker", "-B", "-Q", ",".join(QUEUES),
-            "--concurrency", "2", "-l", "INFO",
-            "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
-            "--schedule", str(settings.VAR_DIR / "celerybeat-schedule"),
-        ]
-        web = [
-            os.path.join(bindir, "gunicorn"), "config.wsgi:application", "--bind", bind,
-            "--workers", str(web_workers), "--access-logfile", "-", "--graceful-timeout", "5",
-        ]
-        procs = [subprocess.Popen(worker), subprocess.Popen(web)]
-        self.stdout.write(self.style.SUCCESS(f"web on http://{bind}/  (worker + beat running; Ctrl-C stops)"))
-
-        def stop(*_):
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.terminate()
-            deadline = time.monotonic() + 10
-            for proc in procs:
-                try:
-                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-            sys.exit(0)
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        while all(proc.poll() is None for proc in procs):
-            time.sleep(0.5)
-        stop()
+    def handle(self, *args, bind, web_workers, quiet, **options):
+        bindir = os.path.dirname(sys.executable)
+        level = "WARNING" if quiet else "INFO"
+        env = child_env(LOG_LEVEL=level)
+        celery = os.path.join(bindir, "celery")
+        worker = [celery, "-A", "config", "worker", "-Q", ",".join(QUEUES), "--concurrency", "2", "-l", level,
+                  "--without-mingle", "--without-gossip"]
+        beat = [celery, "-A", "config", "beat", "-l", level,
+                "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
+                "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")]
+        web = [os.path.join(bindir, "gunicorn"), "config.wsgi:application", "--bind", bind,
+               "--workers", str(web_workers), "--graceful-timeout", "5", "--log-level", level.lower()]
+        if not quiet:
+            web += ["--access-logfile", "-"]
+        supervisor = Supervisor([Child("worker", worker, env), Child("beat", beat, env), Child("web", web, env)],
+                                out=self.stdout)
+        self.stdout.write(self.style.SUCCESS(
+            f"web on http://{bind}/  (worker and beat running, restarted if they die; Ctrl-C stops)"))
+        supervisor.run()

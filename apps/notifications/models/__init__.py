@@ -6,7 +6,6 @@ from .delivery import (
     NotificationSubject,
     NotificationThread,
     NotificationTimer,
-    ProcessedEvent,
     SubjectAlert,
 )
 from .escalation import Escalation, EscalationLevel, EscalationPolicy
@@ -24,5 +23,4 @@ __all__ = [
     "NotificationThread",
     "NotificationDelivery",
     "NotificationTimer",
-    "ProcessedEvent",
 ]

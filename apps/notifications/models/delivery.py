@@ -176,24 +176,12 @@ class NotificationTimer(OrgOwnedModel):
         indexes = [models.Index(fields=["fired_at", "due_at"], name="notiftimer_due")]
 
 
-class ProcessedEvent(models.Model):
-    """Marks a domain event as handled, in the transaction that handled it: redelivery is a no-op."""
-
-    event_id = models.CharField(max_length=64, unique=True)
-    name = models.CharField(max_length=60)
-    processed_at = models.DateTimeField(db_index=True)
-
-    def __str__(self):
-        return f"{self.name} {self.event_id}"
-
-
 __all__ = [
     "NotificationSubject",
     "SubjectAlert",
     "NotificationThread",
     "NotificationDelivery",
     "NotificationTimer",
-    "ProcessedEvent",
     "DeliveryKind",
     "DeliveryStatus",
 ]

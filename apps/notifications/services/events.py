@@ -7,10 +7,10 @@ processed, one loads their alerts, one inserts the subjects its new alerts creat
 is checked once, and the first messages about those alerts are inserted in bulk and sent together
 right after commit (see `outbox.OutboxWrites`).
 
-Each event is marked processed in the same transaction, so a redelivered event (worker killed
-after commit, before the broker ack) changes nothing. Per-incident rules hold an alert until the
-incidents app tells us its incident (incident.created / incident.alert_added), at most
-NOTIFICATIONS_GROUP_WAIT_SECONDS; then the alert is announced alone, and its message becomes the
+Each event is receipted in the same transaction (aiops.events.claim), so a redelivered or
+re-swept event (a worker killed after commit, before the broker ack) changes nothing.
+Per-incident rules hold an alert until the incidents app tells us its incident
+(incident.created / incident.alert_added), at most NOTIFICATIONS_GROUP_WAIT_SECONDS; then the alert is announced alone, and its message becomes the
 incident's if the incident shows up later. So a 14-alert storm is one message, edited as alerts
 join, and no alert waits forever on a correlation that never comes.
 """
@@ -20,10 +20,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from aiops import events as bus
 from apps.alerts.choices import AlertStatus
 from apps.alerts.models import Alert
 
@@ -35,7 +35,6 @@ from ..models import (
     NotificationSubject,
     NotificationThread,
     NotificationTimer,
-    ProcessedEvent,
     SubjectAlert,
 )
 from ..selectors import incident_subjects_of, notification_config, rules_matching
@@ -56,7 +55,7 @@ from .escalations import escalations_stop
 from .outbox import EventRef, OutboxWrites, thread_for, threads_notify
 
 logger = logging.getLogger(__name__)
-DB_FAILURES = (DatabaseError, InterfaceError)  # retried by the task, batch and all
+SUBSCRIBER = "notifications.handle_event"  # the task's name: its receipts in the event outbox
 
 
 def event_process(*, event: dict, now: datetime | None = None) -> bool:
@@ -70,61 +69,19 @@ def events_process(*, events: list[dict], now: datetime | None = None, send_here
     With `send_here` (a `notify` worker), the deliveries decided are sent by this process as soon
     as the decision commits, instead of by a task queued for them (see `outbox.OutboxWrites`).
 
-    Database errors roll the batch back for the task to retry (the markers go with it). Any other
-    error (a bug one event triggers) must not cost the other events their notifications: the
-    batch is then decided again one event at a time, and the first such error is raised after.
+    The kernel's `consume` records the batch's receipts in the same transaction, retries database
+    errors with the batch, and decides a batch that fails for any other reason (a bug one event
+    triggers) again one event at a time, so that event does not cost the others their notifications.
     """
-    wanted = [e for e in events if e.get("name") in HANDLERS and e.get("organization_id")]
-    if not wanted:
-        return 0
     now = now or timezone.now()
-    try:
-        return _batch_process(wanted, now, send_here)
-    except DB_FAILURES:
-        raise
-    except Exception:
-        if len(wanted) == 1:
-            raise
-        logger.exception("notification batch failed; deciding its events one at a time",
-                         extra={"events": len(wanted)})
-    processed, failure = 0, None
-    for event in wanted:
-        try:
-            processed += _batch_process([event], now, send_here)
-        except DB_FAILURES:
-            raise
-        except Exception as exc:
-            logger.exception("notification event failed", extra={"event": event.get("id")})
-            failure = failure or exc
-    if failure is not None:
-        raise failure
-    return processed
 
+    def decide(fresh: list[dict]) -> int:
+        wanted = [e for e in fresh if e.get("name") in HANDLERS and e.get("organization_id")]
+        if wanted:
+            _Batch(wanted, now, send_here=send_here).decide()
+        return len(wanted)
 
-def _batch_process(events: list[dict], now: datetime, send_here: bool) -> int:
-    with transaction.atomic():
-        fresh = _mark_processed(events, now)
-        if fresh:
-            _Batch(fresh, now, send_here=send_here).decide()
-    return len(fresh)
-
-
-def _mark_processed(events: list[dict], now: datetime) -> list[dict]:
-    """Insert the events' markers (one statement, no savepoint); returns the events not seen before."""
-    unique: dict[str, dict] = {}
-    for event in events:
-        unique.setdefault(str(event["id"])[:64], event)
-    table = connection.ops.quote_name(ProcessedEvent._meta.db_table)
-    values = ", ".join(["(%s, %s, %s)"] * len(unique))
-    params = [p for event_id, event in unique.items() for p in (event_id, event["name"][:60], now)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (event_id, name, processed_at) VALUES {values} "
-            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-            params,
-        )
-        inserted = {row[0] for row in cursor.fetchall()}
-    return [event for event_id, event in unique.items() if event_id in inserted]
+    return bus.consume(SUBSCRIBER, events, decide) or 0
 
 
 class _Batch:

@@ -156,11 +156,10 @@ def _digest(timer: NotificationTimer, now: datetime) -> str:
 
 
 def housekeeping_prune(*, now: datetime | None = None) -> int:
-    """Forget processed-event markers and fired timers past the retention (the log itself stays)."""
+    """Forget fired timers past the retention (the delivery log itself stays; event receipts are
+    the kernel's, pruned by `aiops.prune_events`)."""
     from .. import conf
-    from ..models import ProcessedEvent
 
     cutoff = (now or timezone.now()) - timedelta(days=conf.retention_days())
-    removed, _ = ProcessedEvent.objects.filter(processed_at__lt=cutoff).delete()
     fired, _ = NotificationTimer.objects.filter(fired_at__lt=cutoff).delete()
-    return removed + fired
+    return fired

@@ -1,0 +1,153 @@
+"""The outbox's sweeper: re-send events a subscriber has not receipted, close the finished ones.
+
+An event is *open* while its `next_sweep_at` is set. Each sweep claims due open events with SKIP
+LOCKED (two beat ticks never take one twice), looks up their receipts, closes the events every
+current subscriber has receipted, and re-sends the others to the subscribers that lack a receipt,
+backing off exponentially (grace, 2 x grace, ... at most MAX_BACKOFF). An event that still fails
+after AIOPS_EVENT_MAX_SWEEPS is given up, logged loudly and shown in the backlog, so one poison
+event cannot keep the queue busy for ever; re-opening it is one admin action.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, Min, OuterRef
+from django.utils import timezone
+
+from . import events
+from .conf import setting
+from .models import Event, EventReceipt
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 900
+
+
+def max_sweeps() -> int:
+    return setting("AIOPS_EVENT_MAX_SWEEPS", 12)
+
+
+def retention_days() -> int:
+    return setting("AIOPS_EVENT_RETENTION_DAYS", 7)
+
+
+@dataclass
+class SweepResult:
+    closed: int = 0
+    resent: int = 0  # events re-sent (to at least one subscriber)
+    given_up: int = 0
+    messages: int = 0
+    by_subscriber: dict[str, int] = field(default_factory=dict)
+
+
+def sweep(*, now: datetime | None = None, limit: int = 2000) -> SweepResult:
+    """One sweep over the due open events (oldest first); see the module docstring."""
+    now = now or timezone.now()
+    result = SweepResult()
+    to_send: dict[str, tuple[events.Subscription, list[dict]]] = {}
+    with transaction.atomic():
+        due = list(
+            Event.objects.select_for_update(skip_locked=True)
+            .filter(next_sweep_at__lte=now)
+            .order_by("next_sweep_at")[:limit]
+        )
+        if not due:
+            return result
+        receipts: dict = defaultdict(set)
+        for event_id, subscriber in EventReceipt.objects.filter(event_id__in=[e.id for e in due]).values_list(
+                "event_id", "subscriber"):
+            receipts[event_id].add(subscriber)
+        for row in due:
+            missing = [s for s in events.subscribers(row.name) if s.task.name not in receipts[row.id]]
+            if not missing:
+                row.next_sweep_at, row.completed_at = None, now
+                result.closed += 1
+                continue
+            if row.sweeps >= max_sweeps():
+                row.next_sweep_at, row.given_up_at = None, now
+                result.given_up += 1
+                logger.error("event given up: subscribers never processed it", extra={
+                    "event": str(row.id), "event_name": row.name,
+                    "subscribers": [s.task.name for s in missing], "sweeps": row.sweeps})
+                continue
+            row.sweeps += 1
+            delay = min(MAX_BACKOFF_SECONDS, events.grace_seconds() * 2 ** row.sweeps)
+            row.next_sweep_at = now + timedelta(seconds=delay)
+            result.resent += 1
+            for sub in missing:
+                to_send.setdefault(sub.task.name, (sub, []))[1].append(row.payload)
+        Event.objects.bulk_update(due, ["next_sweep_at", "completed_at", "given_up_at", "sweeps"], batch_size=500)
+    # Sent after the commit: a broker call never holds the rows' locks, and if this process dies
+    # here the events are still open and the next sweep (after the backoff) sends them.
+    for name, (sub, payloads) in to_send.items():
+        result.by_subscriber[name] = len(payloads)
+        messages = payloads if not sub.batch else [
+            payloads[i : i + events.BATCH_LIMIT] for i in range(0, len(payloads), events.BATCH_LIMIT)]
+        for message in messages:
+            result.messages += int(events.send(sub, message))
+    if result.resent or result.given_up:
+        logger.warning("outbox sweep re-sent unprocessed events", extra={
+            "resent": result.resent, "given_up": result.given_up, "subscribers": result.by_subscriber})
+    return result
+
+
+def reopen(*, event_ids) -> int:
+    """Give given-up events another round of sweeps, due now (after the cause was fixed)."""
+    return Event.objects.filter(pk__in=list(event_ids), given_up_at__isnull=False).update(
+        given_up_at=None, sweeps=0, next_sweep_at=timezone.now())
+
+
+def prune(*, now: datetime | None = None) -> dict[str, int]:
+    """Drop events and receipts older than the retention (open ones too: they are logged)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=retention_days())
+    stale_open = Event.objects.filter(created_at__lt=cutoff, completed_at__isnull=True).count()
+    if stale_open:
+        logger.error("pruning events that were never fully processed", extra={"events": stale_open})
+    deleted_events, _ = Event.objects.filter(created_at__lt=cutoff).delete()
+    deleted_receipts, _ = EventReceipt.objects.filter(processed_at__lt=cutoff).delete()
+    return {"events": deleted_events, "receipts": deleted_receipts}
+
+
+@dataclass
+class Backlog:
+    open_events: int
+    oldest_unprocessed_seconds: float | None
+    given_up: int
+    by_subscriber: dict[str, int]
+
+
+def _unprocessed(now: datetime):
+    """Per subscriber: open events of its names that it has not receipted (a queryset each)."""
+    grace_ago = now - timedelta(seconds=events.grace_seconds())
+    by_task: dict[str, list[str]] = defaultdict(list)
+    for name in events.CATALOGUE:
+        for sub in events.subscribers(name):
+            by_task[sub.task.name].append(name)
+    for task_name, names in sorted(by_task.items()):
+        receipted = EventReceipt.objects.filter(event_id=OuterRef("pk"), subscriber=task_name)
+        yield task_name, Event.objects.filter(
+            next_sweep_at__isnull=False, name__in=names, created_at__lte=grace_ago).exclude(Exists(receipted))
+
+
+def backlog(*, now: datetime | None = None, per_subscriber: bool = True) -> Backlog:
+    """What is waiting: the age of the oldest event some subscriber has not processed within the
+    grace period, counts per subscriber, and how many were given up."""
+    now = now or timezone.now()
+    oldest, counts = None, {}
+    for task_name, pending in _unprocessed(now):
+        first = pending.aggregate(first=Min("created_at"))["first"]
+        if first is not None:
+            oldest = first if oldest is None else min(oldest, first)
+            if per_subscriber:
+                counts[task_name] = pending.count()
+    return Backlog(
+        open_events=Event.objects.filter(next_sweep_at__isnull=False).count(),
+        oldest_unprocessed_seconds=None if oldest is None else round((now - oldest).total_seconds(), 1),
+        given_up=Event.objects.filter(given_up_at__isnull=False).count(),
+        by_subscriber=counts,
+    )
