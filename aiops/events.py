@@ -315,13 +315,15 @@ def claim(subscriber: str, batch: list[dict]) -> list[dict]:
     from .models import EventReceipt
 
     table = connection.ops.quote_name(EventReceipt._meta.db_table)
+    event_field = EventReceipt._meta.get_field("event_id")  # the backend's own UUID encoding
     now = timezone.now()
     inserted: set[str] = set()
     items = list(unique)
     for start in range(0, len(items), BATCH_LIMIT):
         chunk = items[start : start + BATCH_LIMIT]
         values = ", ".join(["(%s, %s, %s)"] * len(chunk))
-        params = [p for event_id in chunk for p in (_uuid_param(connection, event_id), subscriber, now)]
+        params = [p for event_id in chunk
+                  for p in (event_field.get_db_prep_value(uuid.UUID(event_id), connection), subscriber, now)]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (event_id, subscriber, processed_at) VALUES {values} "
@@ -330,11 +332,6 @@ def claim(subscriber: str, batch: list[dict]) -> list[dict]:
             )
             inserted.update(str(uuid.UUID(str(row[0]))) for row in cursor.fetchall())
     return [event for event_id, event in unique.items() if event_id in inserted] + anonymous
-
-
-def _uuid_param(connection, event_id: str):
-    # Django stores UUIDs as 32 hex characters on SQLite and as uuid on PostgreSQL.
-    return uuid.UUID(event_id) if connection.vendor == "postgresql" else uuid.UUID(event_id).hex
 
 
 def consume(subscriber: str, payload, handler):

@@ -47,7 +47,7 @@ def backlog_max_seconds() -> int:
 def work_status(*, per_subscriber: bool = True) -> tuple[dict, dict]:
     """(figures, failures) about the background work: heartbeats and the event backlog."""
     seen = heartbeat.last_seen()
-    backlog = outbox.backlog(per_subscriber=per_subscriber)
+    backlog = outbox.backlog()
     figures = {
         "worker_seen_seconds_ago": seen["worker"],
         "beat_seen_seconds_ago": seen["beat"],

@@ -14,6 +14,7 @@ import threading
 from datetime import datetime, timedelta
 
 from django.db import close_old_connections, connection
+from django.db.models import Max
 from django.utils import timezone
 
 from .conf import setting
@@ -80,11 +81,9 @@ def stop(kind: str) -> None:
 def last_seen(*, now: datetime | None = None) -> dict[str, float | None]:
     """Seconds since the newest heartbeat of each kind (None: never seen, or long gone)."""
     now = now or timezone.now()
-    seen = {}
-    for kind in Heartbeat.Kind.values:
-        newest = Heartbeat.objects.filter(kind=kind).order_by("-seen_at").values_list("seen_at", flat=True).first()
-        seen[kind] = None if newest is None else round((now - newest).total_seconds(), 1)
-    return seen
+    newest = dict(Heartbeat.objects.values_list("kind").annotate(newest=Max("seen_at")).order_by())
+    return {kind: None if kind not in newest else round((now - newest[kind]).total_seconds(), 1)
+            for kind in Heartbeat.Kind.values}
 
 
 def prune(*, now: datetime | None = None) -> int:

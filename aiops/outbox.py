@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef
+from django.db.models import Count, Exists, Min, OuterRef
 from django.utils import timezone
 
 from . import events
@@ -134,17 +134,16 @@ def _unprocessed(now: datetime):
             next_sweep_at__isnull=False, name__in=names, created_at__lte=grace_ago).exclude(Exists(receipted))
 
 
-def backlog(*, now: datetime | None = None, per_subscriber: bool = True) -> Backlog:
+def backlog(*, now: datetime | None = None) -> Backlog:
     """What is waiting: the age of the oldest event some subscriber has not processed within the
-    grace period, counts per subscriber, and how many were given up."""
+    grace period, counts per subscriber (one query each), and how many were given up."""
     now = now or timezone.now()
     oldest, counts = None, {}
     for task_name, pending in _unprocessed(now):
-        first = pending.aggregate(first=Min("created_at"))["first"]
-        if first is not None:
-            oldest = first if oldest is None else min(oldest, first)
-            if per_subscriber:
-                counts[task_name] = pending.count()
+        found = pending.aggregate(first=Min("created_at"), waiting=Count("pk"))
+        if found["first"] is not None:
+            oldest = found["first"] if oldest is None else min(oldest, found["first"])
+            counts[task_name] = found["waiting"]
     return Backlog(
         open_events=Event.objects.filter(next_sweep_at__isnull=False).count(),
         oldest_unprocessed_seconds=None if oldest is None else round((now - oldest).total_seconds(), 1),

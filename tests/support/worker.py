@@ -103,7 +103,6 @@ def worker_env(tmp_path: Path, extra_env: dict | None = None) -> dict:
 
 def start_worker(tmp_path: Path, *, concurrency: int = 2, beat: bool = False, extra_env: dict | None = None,
                  name: str | None = None) -> WorkerProcess:
-    from django.conf import settings
     env = worker_env(tmp_path, extra_env)
     celery = str(Path(sys.executable).parent / "celery")
     args = [celery, "-A", "config", "worker", "-Q", QUEUES, "--concurrency", str(concurrency), "-l", "INFO",
@@ -111,41 +110,33 @@ def start_worker(tmp_path: Path, *, concurrency: int = 2, beat: bool = False, ex
     if beat:
         args += ["-B", "--schedule", str(tmp_path / "beat-schedule"),
                  "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
-    log_path = tmp_path / "worker.log"
+    return _spawn(args, env, tmp_path / "worker.log", ready=" ready.", what="celery worker")
+
+
+def _spawn(args: list[str], env: dict, log_path: Path, *, ready: str, what: str) -> WorkerProcess:
+    """Start a Celery process logging to `log_path`; return once `ready` shows in its log."""
+    from django.conf import settings
     log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
-    worker = WorkerProcess(proc, log_path)
+    started = WorkerProcess(proc, log_path)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"celery worker exited early:\n{worker.log()[-4000:]}")
-        if " ready." in worker.log():
-            return worker
+            raise RuntimeError(f"{what} exited early:\n{started.log()[-4000:]}")
+        if ready in started.log():
+            return started
         time.sleep(0.2)
-    worker.stop(kill=True)
-    raise RuntimeError(f"celery worker did not become ready:\n{worker.log()[-4000:]}")
+    started.stop(kill=True)
+    raise RuntimeError(f"{what} did not start:\n{started.log()[-4000:]}")
 
 
 def start_beat(tmp_path: Path, *, extra_env: dict | None = None) -> WorkerProcess:
     """A real `celery beat` (DatabaseScheduler) on the test database, as production runs it."""
-    from django.conf import settings
     celery = str(Path(sys.executable).parent / "celery")
     args = [celery, "-A", "config", "beat", "-l", "INFO", "--schedule", str(tmp_path / "beat-schedule"),
             "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler"]
-    log_path = tmp_path / "beat.log"
-    log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(args, env=worker_env(tmp_path, extra_env), stdout=log,
-                            stderr=subprocess.STDOUT, cwd=settings.BASE_DIR)
-    beat = WorkerProcess(proc, log_path)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"celery beat exited early:\n{beat.log()[-4000:]}")
-        if "beat: Starting" in beat.log():
-            return beat
-        time.sleep(0.2)
-    beat.stop(kill=True)
-    raise RuntimeError(f"celery beat did not start:\n{beat.log()[-4000:]}")
+    return _spawn(args, worker_env(tmp_path, extra_env), tmp_path / "beat.log", ready="beat: Starting",
+                  what="celery beat")
 
 
 @pytest.fixture
