@@ -3,7 +3,11 @@
 An event is *open* while its `next_sweep_at` is set. Each sweep claims due open events with SKIP
 LOCKED (two beat ticks never take one twice), looks up their receipts, closes the events every
 current subscriber has receipted, and re-sends the others to the subscribers that lack a receipt,
-backing off exponentially (grace, 2 x grace, ... at most MAX_BACKOFF). An event that still fails
+backing off exponentially (grace, 2 x grace, ... at most MAX_BACKOFF). While a subscriber's queue
+(or the fan-out queue) still holds messages, its events are most likely waiting in it, not lost:
+the sweep postpones them by one grace period instead of queueing a second copy behind the first,
+so a slow worker is not buried under re-sends (up to MAX_BACKOFF after the event; then it re-sends
+anyway). An event that still fails
 after AIOPS_EVENT_MAX_SWEEPS is given up, logged loudly and shown in the backlog, so one poison
 event cannot keep the queue busy for ever; re-opening it is one admin action.
 """
@@ -17,6 +21,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 
 from . import events
 from .conf import setting
@@ -40,6 +45,7 @@ class SweepResult:
     closed: int = 0
     resent: int = 0  # events re-sent (to at least one subscriber)
     given_up: int = 0
+    postponed: int = 0  # not re-sent: their subscriber's queue was not empty
     messages: int = 0
     by_subscriber: dict[str, int] = field(default_factory=dict)
 
@@ -49,6 +55,8 @@ def sweep(*, now: datetime | None = None, limit: int = 2000) -> SweepResult:
     now = now or timezone.now()
     result = SweepResult()
     to_send: dict[str, tuple[events.Subscription, list[dict]]] = {}
+    busy = _busy_queues()
+    cap = timedelta(seconds=MAX_BACKOFF_SECONDS)
     with transaction.atomic():
         due = list(
             Event.objects.select_for_update(skip_locked=True)
@@ -67,6 +75,12 @@ def sweep(*, now: datetime | None = None, limit: int = 2000) -> SweepResult:
                 row.next_sweep_at, row.completed_at = None, now
                 result.closed += 1
                 continue
+            if now - row.created_at < cap:
+                missing = [s for s in missing if _queue_of(s) not in busy and FAN_OUT_QUEUE not in busy]
+                if not missing:  # still queued, most likely: look again after a grace period
+                    row.next_sweep_at = now + timedelta(seconds=events.grace_seconds())
+                    result.postponed += 1
+                    continue
             if row.sweeps >= max_sweeps():
                 row.next_sweep_at, row.given_up_at = None, now
                 result.given_up += 1
@@ -93,6 +107,37 @@ def sweep(*, now: datetime | None = None, limit: int = 2000) -> SweepResult:
         logger.warning("outbox sweep re-sent unprocessed events", extra={
             "resent": result.resent, "given_up": result.given_up, "subscribers": result.by_subscriber})
     return result
+
+
+FAN_OUT_QUEUE = "ingest"
+
+
+def _queue_of(sub: events.Subscription) -> str:
+    return sub.queue or sub.task.app.conf.task_default_queue
+
+
+def _busy_queues() -> set[str]:
+    """The subscriber queues that hold messages now (one passive declare each). Unknown (no
+    broker, eager mode, an error) counts as empty: re-sending is the safe side."""
+    from celery import current_app as app  # the project's app, without importing its wiring
+
+    if app.conf.task_always_eager:
+        return set()
+    names = {FAN_OUT_QUEUE} | {_queue_of(s) for name in events.CATALOGUE for s in events.subscribers(name)}
+    busy = set()
+    try:
+        with app.connection_for_write() as conn:
+            for name in sorted(names):
+                with conn.channel() as channel:  # a failed passive declare closes an AMQP channel
+                    try:
+                        if channel.queue_declare(queue=name, passive=True).message_count:
+                            busy.add(name)
+                    except ChannelError:
+                        pass  # no such queue (Redis drops empty ones): nothing waits in it
+    except Exception as exc:  # the broker is down: the sends below fail and are retried later
+        logger.warning("outbox sweep could not read queue depths", extra={"error": type(exc).__name__})
+        return set()
+    return busy
 
 
 def reopen(*, event_ids) -> int:

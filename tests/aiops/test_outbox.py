@@ -236,3 +236,38 @@ def test_a_transactions_events_are_written_by_one_statement_before_its_commit(or
     # executemany: one statement (pipelined on PostgreSQL), which Django logs once per batch
     assert len(inserts) == 1, inserts
     assert Event.objects.count() == 30 and collector == list(range(30))
+
+
+def _queue_depth(name):
+    from config.celery import app
+
+    with app.connection_for_write() as conn, conn.channel() as channel:
+        try:
+            return channel.queue_declare(queue=name, passive=True).message_count
+        except Exception:
+            return 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("chaos_broker", ["redis", "embedded"], indirect=True)
+def test_a_sweep_does_not_queue_a_second_copy_behind_a_waiting_one(chaos_broker, org_a, collector, monkeypatch):
+    """A subscriber's queue that still holds messages (a slow worker) gets no re-sends while it
+    does, up to the longest backoff; then the event goes out anyway."""
+    dispatch = events.dispatch_many
+    monkeypatch.setattr(events, "dispatch_many", lambda batch: None)  # this event's wake-up is lost
+    with transaction.atomic():
+        events.publish("alert.silenced", org=org_a, n=1)
+    monkeypatch.setattr(events, "dispatch_many", dispatch)
+    collect.apply_async(args=[[]], queue="default")  # other work waiting for the slow worker
+    assert _queue_depth("default") == 1
+    _age(120)
+    result = outbox.sweep()
+    assert (result.postponed, result.resent) == (1, 0)
+    assert _queue_depth("default") == 1
+    event = Event.objects.get()
+    assert event.sweeps == 0 and event.next_sweep_at > timezone.now()
+
+    _age(outbox.MAX_BACKOFF_SECONDS + 1)  # waited the longest backoff: re-sent even behind the queue
+    result = outbox.sweep()
+    assert (result.postponed, result.resent) == (0, 1)
+    assert _queue_depth("default") == 2

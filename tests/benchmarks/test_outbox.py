@@ -93,3 +93,7 @@ def test_chaos_storm_figures(chaos_broker, transactional_db, tmp_path, client, o
     drained = "never" if report.drain_seconds is None else f"{report.drain_seconds:.1f} s"
     print(f"  events lost: {report.total_lost}   events doubled: {report.total_doubled}   "
           f"last worker restart -> backlog drained: {drained}")
+    if report.drain_seconds is None:
+        print(f"  outbox: {report.outbox_state}")
+        print("  worker log tail:\n" + report.log_tail[-1500:])
+        print("  beat log tail:\n" + processes.beat.log()[-1500:])

@@ -10,11 +10,11 @@ without it, one line per request and per task.
 import os
 import sys
 
+from celery import current_app
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from aiops.supervisor import Child, Supervisor, child_env
-from config.celery import QUEUES
 
 
 class Command(BaseCommand):
@@ -30,7 +30,8 @@ class Command(BaseCommand):
         level = "WARNING" if quiet else "INFO"
         env = child_env(LOG_LEVEL=level)
         celery = os.path.join(bindir, "celery")
-        worker = [celery, "-A", "config", "worker", "-Q", ",".join(QUEUES), "--concurrency", "2", "-l", level,
+        queues = ",".join(q.name for q in current_app.conf.task_queues)
+        worker = [celery, "-A", "config", "worker", "-Q", queues, "--concurrency", "2", "-l", level,
                   "--without-mingle", "--without-gossip"]
         beat = [celery, "-A", "config", "beat", "-l", level,
                 "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler",
