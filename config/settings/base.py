@@ -169,6 +169,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "aiops.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "aiops.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {},
 }
 SPECTACULAR_SETTINGS = {
