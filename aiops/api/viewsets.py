@@ -25,6 +25,18 @@ class OrgScopedMixin:
         qs = super().get_queryset()
         return qs.visible_to(self.request.user).for_org(self.request.organization)
 
+    def filter_queryset(self, queryset):
+        # django-filter's backend, wherever a viewset names it, is the organisation-scoped one.
+        from django_filters.rest_framework import DjangoFilterBackend
+
+        from aiops.api.filters import OrgScopedFilterBackend
+
+        for backend in list(self.filter_backends):
+            if backend is DjangoFilterBackend:
+                backend = OrgScopedFilterBackend
+            queryset = backend().filter_queryset(self.request, queryset, self)
+        return queryset
+
     def perform_create(self, serializer):
         extra = {"organization": self.request.organization}
         model = serializer.Meta.model
