@@ -56,10 +56,13 @@ class ThrottledLoginMixin:
         "locked": _("Too many failed sign-ins. Try again in %(minutes)d minutes."),
     }
 
+    locked = False
+
     def clean(self):
         username = str(self.data.get("username") or "")
         ip = client_ip(self.request)
         if login_locked(username, ip):
+            self.locked = True
             raise forms.ValidationError(
                 self.error_messages["locked"], code="locked",
                 params={"minutes": max(1, settings.AIOPS_LOGIN_LOCKOUT_SECONDS // 60)},

@@ -11,7 +11,7 @@ import logging
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -66,6 +66,9 @@ def exception_handler(exc, context):
     translated = _translate(exc)
     if translated is not exc:
         set_rollback()
+        if isinstance(exc, DatabaseError) and connection.in_atomic_block:
+            # The transaction is unusable after a database error: roll back to the write's savepoint.
+            transaction.set_rollback(True)
     exc = translated
     response = drf_exception_handler(exc, context)
     if response is None:

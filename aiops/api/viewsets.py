@@ -1,4 +1,5 @@
 """Base viewsets: scope every query through `visible_to(user).for_org(org)`; roles per action."""
+from django.db import transaction
 from rest_framework import viewsets
 from rest_framework.permissions import IsAuthenticated
 
@@ -11,6 +12,14 @@ class OrgScopedMixin:
 
     permission_classes = [IsAuthenticated, HasOrganizationRole]
     action_roles: dict = None  # each subclass declares it (see aiops.api.permissions)
+
+    def dispatch(self, request, *args, **kwargs):
+        # A write runs in a savepoint, so a constraint the database refuses (mapped to 409/400 by
+        # aiops.api.errors, which marks it for rollback) leaves nothing half-written behind.
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            return super().dispatch(request, *args, **kwargs)
 
     def perform_authentication(self, request):
         # Authentication happens inside DRF, so the organisation is resolved here, not in middleware.
