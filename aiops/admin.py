@@ -5,13 +5,53 @@ as admins or owners of it, and new rows are stamped with that organisation. Rela
 choices are narrowed the same way, so a form cannot point at another organisation's row.
 """
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.admin.widgets import ForeignKeyRawIdWidget
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
 from .access import access_for, active_organization
 from .fields import EncryptedJSONField, EncryptedTextField
 from .models import Event, EventReceipt, Heartbeat
-from .querysets import OrgScopedQuerySet
+from .querysets import scope_choices
 from .roles import Role
+
+
+class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
+    """A sidebar filter over a relation that offers only the active organisation's rows.
+
+    Django's own lists every row of the related table (another organisation's teams, channels,
+    organisations by name). Every `list_filter` entry over a relation of an `OrgScopedAdmin` is
+    swapped for this one (see `OrgScopedAdmin.get_list_filter`).
+    """
+
+    def field_choices(self, field, request, model_admin):
+        if request.user.is_superuser:
+            return super().field_choices(field, request, model_admin)
+        related = field.remote_field.model._default_manager.all()
+        scoped = scope_choices(related, request.user, active_organization(request))
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            scoped = scoped.order_by(*ordering)
+        return [(obj.pk, str(obj)) for obj in scoped[:500]]
+
+
+class ScopedRawIdWidget(ForeignKeyRawIdWidget):
+    """A raw-id box that names the chosen row only when the user may pick it (no name by id)."""
+
+    def __init__(self, *args, allowed=None, **kwargs):
+        self.allowed = allowed
+        super().__init__(*args, **kwargs)
+
+    def label_and_url_for_value(self, value):
+        if self.allowed is not None and value not in (None, ""):
+            key = self.rel.get_related_field().name
+            try:
+                if not self.allowed.filter(**{key: value}).exists():
+                    return "", ""
+            except (ValueError, TypeError):
+                return "", ""
+        return super().label_and_url_for_value(value)
 
 
 class OrgScopedAdmin(admin.ModelAdmin):
@@ -62,15 +102,44 @@ class OrgScopedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def _narrow(self, request, queryset):
-        if request.user.is_superuser or not isinstance(queryset, OrgScopedQuerySet):
+        if request.user.is_superuser:
             return queryset
-        return queryset.visible_to(request.user).for_org(self._org(request))
+        return scope_choices(queryset, request.user, self._org(request))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if formfield is not None and hasattr(formfield, "queryset"):
             formfield.queryset = self._narrow(request, formfield.queryset)
+            widget = getattr(formfield.widget, "widget", formfield.widget)  # inside the related-add wrapper
+            if isinstance(widget, ForeignKeyRawIdWidget) and not request.user.is_superuser:
+                scoped = ScopedRawIdWidget(widget.rel, widget.admin_site, attrs=widget.attrs, using=widget.db,
+                                           allowed=formfield.queryset)
+                if widget is formfield.widget:
+                    formfield.widget = scoped
+                else:
+                    formfield.widget.widget = scoped
         return formfield
+
+    def get_list_filter(self, request):
+        """Every filter over a relation offers only rows of the active organisation."""
+        return [self._scoped_filter(entry) for entry in super().get_list_filter(request)]
+
+    def _scoped_filter(self, entry):
+        if isinstance(entry, str):
+            path, filter_class = entry, None
+        elif isinstance(entry, list | tuple) and len(entry) == 2 and isinstance(entry[0], str):
+            path, filter_class = entry
+        else:
+            return entry  # a SimpleListFilter: its lookups are the app's own choice
+        try:
+            field = get_fields_from_path(self.model, path)[-1]
+        except FieldDoesNotExist:
+            return entry
+        if not getattr(field, "is_relation", False) or field.remote_field is None:
+            return entry
+        if filter_class in (None, admin.RelatedFieldListFilter):
+            return (path, ScopedRelatedFieldListFilter)
+        return entry
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         formfield = super().formfield_for_manytomany(db_field, request, **kwargs)

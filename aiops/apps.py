@@ -6,8 +6,12 @@ class AiopsConfig(AppConfig):
     verbose_name = "AIOps kernel"
 
     def ready(self):
-        from . import heartbeat, schedules
+        from django.contrib import admin
 
+        from . import heartbeat, schedules
+        from .auth import ThrottledAdminAuthenticationForm
+
+        admin.site.login_form = ThrottledAdminAuthenticationForm  # failed admin sign-ins are throttled too
         schedules.connect()
         heartbeat.connect()
         schedules.register_periodic_task(

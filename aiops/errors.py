@@ -7,6 +7,11 @@ def permission_denied(request, exception=None):
 
 
 def page_not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        # API clients get the API's error body for a path no route serves, not an HTML page.
+        from django.http import JsonResponse
+
+        return JsonResponse({"error": {"code": "not_found", "message": "No API endpoint at this path."}}, status=404)
     return render(request, "errors/404.html", status=404)
 
 

@@ -60,11 +60,47 @@ def _session(retries: int) -> requests.Session:
     return session
 
 
+def _private_target(host: str) -> str | None:
+    """The private/loopback/link-local address `host` resolves to, if any (None when all public)."""
+    import ipaddress
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return None  # unresolvable: the request itself will fail and say so
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if (address.is_private or address.is_loopback or address.is_link_local or address.is_reserved
+                or address.is_multicast or address.is_unspecified):
+            return str(address)
+    return None
+
+
+def check_target(url: str) -> None:
+    """Refuse a URL the outbound policy forbids (`OUTBOUND_HTTP_DENY_PRIVATE`); default: allow all.
+
+    Channel, LLM and runbook HTTP targets are typed in by admins; on a shared installation the
+    deny-list stops them from reaching the cloud metadata service or internal hosts.
+    """
+    if not getattr(settings, "OUTBOUND_HTTP_DENY_PRIVATE", False):
+        return
+    host = (urlsplit(url).hostname or "").lower()
+    if host in {h.lower() for h in getattr(settings, "OUTBOUND_HTTP_ALLOW_HOSTS", ())}:
+        return
+    address = _private_target(host)
+    if address is not None:
+        logger.warning("outbound call refused", extra={"host": host, "reason": "private address"})
+        raise OutboundError(f"{host} resolves to a private address ({address}); outbound calls to private "
+                            "ranges are disabled (OUTBOUND_HTTP_DENY_PRIVATE)")
+
+
 def request(method: str, url: str, *, timeout: float | None = None, retries: int | None = None,
             raise_for_status: bool = False, **kwargs) -> requests.Response:
     """Send one HTTP request with the product's defaults; raise OutboundError on transport failure."""
     timeout = settings.OUTBOUND_HTTP_TIMEOUT if timeout is None else timeout
     retries = settings.OUTBOUND_HTTP_RETRIES if retries is None else retries
+    check_target(url)
     parts = urlsplit(url)
     where = {"method": method.upper(), "host": parts.hostname or "", "path": _loggable_path(parts.path)}
     started = time.monotonic()

@@ -9,6 +9,26 @@ def _extras(record: logging.LogRecord) -> dict:
     return {k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")}
 
 
+class RedactSecretsFilter(logging.Filter):
+    """Masks hook tokens and URL passwords in every record (access logs name the request path).
+
+    Formats the message once, redacts it and drops the arguments, so a token passed as an argument
+    (Django's and gunicorn's request lines) is masked as well as one in the format string.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .redaction import redact_text
+
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the caller's bug, not a reason to drop the line
+            return True
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {

@@ -64,3 +64,32 @@ def _shared_object_ids(user, model):
 
 class OrgScopedManager(models.Manager.from_queryset(OrgScopedQuerySet)):
     pass
+
+
+# Models that are not tenant-owned rows but are still offered as choices (users, organisations):
+# the tenancy app registers how to narrow them to one organisation.
+_related_scopes: dict = {}
+
+
+def register_related_scope(model, narrow) -> None:
+    """`narrow(queryset, user, organization)` → the rows of `model` a member of it may pick."""
+    _related_scopes[model] = narrow
+
+
+def scope_choices(queryset, user, organization):
+    """The one narrowing of related-object choices (API fields and filters, admin filters).
+
+    Tenant-owned rows: what the user sees in the organisation. Registered models (users,
+    organisations): their registered scope. Anything else is not tenant data and is unchanged.
+    """
+    if getattr(user, "is_superuser", False) and organization is None:
+        return queryset
+    if isinstance(queryset, OrgScopedQuerySet):
+        return queryset.visible_to(user).for_org(organization)
+    narrow = _related_scopes.get(queryset.model)
+    if narrow is None:
+        for model, candidate in _related_scopes.items():
+            if issubclass(queryset.model, model):
+                narrow = candidate
+                break
+    return queryset if narrow is None else narrow(queryset, user, organization)

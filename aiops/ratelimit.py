@@ -20,3 +20,9 @@ def hit(key: str, *, limit: int, window_seconds: int = 60) -> tuple[bool, int]:
             count = 1
     retry_after = window_seconds - int(time.time() % window_seconds)
     return count <= limit, retry_after
+
+
+def count(key: str, *, window_seconds: int = 60) -> int:
+    """Hits of `key` in the current window, without counting one."""
+    window = int(time.time() // window_seconds)
+    return int(cache.get(f"rl:{key}:{window}") or 0)

@@ -19,7 +19,7 @@ def required_role(view) -> Role:
     if roles is None:
         raise ImproperlyConfigured(f"{type(view).__name__} must declare action_roles")
     action = getattr(view, "action", None)
-    if action is None:  # OPTIONS/metadata and unrouted methods
+    if action in (None, "metadata"):  # OPTIONS (DRF names it "metadata") and unrouted methods
         return Role.VIEWER
     if action not in roles:
         raise ImproperlyConfigured(f"{type(view).__name__}.action_roles has no role for action {action!r}")

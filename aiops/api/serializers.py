@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from aiops.api.fields import OrgScopedRelatedField
 from aiops.fields import EncryptedJSONField, EncryptedTextField
 
 
@@ -16,6 +17,8 @@ class OrgOwnedSerializer(serializers.ModelSerializer):
     with GET can be sent back with PUT.
     """
 
+    # Every related field a ModelSerializer builds resolves ids inside the active organisation.
+    serializer_related_field = OrgScopedRelatedField
     # Keys read from `initial_data` by a subclass (or shown by its to_representation) beyond its fields.
     extra_input_keys: frozenset[str] = frozenset()
 

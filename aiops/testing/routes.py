@@ -59,3 +59,35 @@ def admin_models() -> list:
         (model for model, model_admin in admin.site._registry.items() if isinstance(model_admin, OrgScopedAdmin)),
         key=lambda m: m._meta.label,
     )
+
+
+@dataclass
+class PortalRoute:
+    name: str
+    view: type
+    kwarg: str
+
+    @property
+    def model(self):
+        model = getattr(self.view, "model", None)
+        if model is None and getattr(self.view, "queryset", None) is not None:
+            model = self.view.queryset.model
+        return model
+
+    def __str__(self):
+        return self.name
+
+
+def portal_object_routes() -> list[PortalRoute]:
+    """Portal pages addressed by one object's id (`<int:pk>/...`), outside admin, API and hooks."""
+    routes = []
+    for namespace, pattern in _walk(get_resolver().url_patterns):
+        view = getattr(pattern.callback, "view_class", None)
+        converters = getattr(pattern.pattern, "converters", {})
+        if view is None or not pattern.name or list(converters) != ["pk"]:
+            continue
+        module = view.__module__
+        if not module.startswith("apps.") or ".api." in module or module.endswith(".hooks"):
+            continue
+        routes.append(PortalRoute(name=namespace + pattern.name, view=view, kwarg="pk"))
+    return sorted(routes, key=lambda r: r.name)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,7 +9,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from aiops import events
+from aiops import events, webhooks
 
 from .choices import ActionSource, AlertEventKind, AlertStatus, Severity
 from .models import DEFAULT_SEVERITY_MAP, Alert, AlertEvent, Integration, RawPayload
@@ -19,13 +18,13 @@ from .summary import alert_summary
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return webhooks.token_hash(token)
 
 
 @transaction.atomic
 def integration_create(*, organization, name: str, created_by=None, **fields) -> Integration:
     """Create an integration with a fresh secret URL token."""
-    token = secrets.token_urlsafe(24)
+    token = webhooks.issue_token()
     return Integration.objects.create(
         organization=organization, name=name, created_by=created_by, token=token, token_hash=token_hash(token), **fields
     )
@@ -34,7 +33,7 @@ def integration_create(*, organization, name: str, created_by=None, **fields) ->
 @transaction.atomic
 def integration_rotate_token(*, integration: Integration) -> Integration:
     """Issue a new URL token; the old URL stops working at once."""
-    token = secrets.token_urlsafe(24)
+    token = webhooks.issue_token()
     integration.token = token
     integration.token_hash = token_hash(token)
     integration.save(update_fields=["token", "token_hash", "updated_at"])

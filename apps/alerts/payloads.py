@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from aiops import webhooks
+
 ZERO_TIME_PREFIX = "0001-01-01"  # Go's zero time: Alertmanager's "no end yet"
 MAX_ALERTS_PER_REQUEST = 5000
 MAX_LABELS = 200
@@ -63,7 +65,7 @@ def parse_time(value, path: str, errors: dict) -> datetime | None:
     if parsed.tzinfo is None:
         errors[path] = "needs a time zone (e.g. a trailing Z)"
         return None
-    return parsed.astimezone(UTC)
+    return webhooks.time_in_range(parsed.astimezone(UTC), path, errors)
 
 
 def _string_map(value, path: str, errors: dict) -> dict[str, str]:
@@ -95,12 +97,11 @@ def label_fingerprint(labels: dict[str, str]) -> str:
 
 
 def decode_json(raw: bytes):
+    """The kernel's strict JSON (`aiops.webhooks.parse_json`), refusals as a PayloadError."""
     try:
-        return json.loads(raw)
-    except UnicodeDecodeError:
-        raise PayloadError({"body": "is not UTF-8 text"}) from None
-    except json.JSONDecodeError as exc:
-        raise PayloadError({"body": f"is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"}) from None
+        return webhooks.parse_json(raw)
+    except webhooks.InvalidJSON as exc:
+        raise PayloadError(exc.fields) from None
 
 
 def parse_alertmanager(body) -> tuple[list[IncomingAlert], dict]:

@@ -12,13 +12,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from aiops import events
+from aiops.exceptions import ActionRefused
 
 from .choices import ActionSource, AlertEventKind, AlertStatus
 from .models import Alert, AlertEvent
 from .summary import alert_summary
 
 
-class AlertActionError(Exception):
+class AlertActionError(ActionRefused):
     """The action does not apply to the alert in its current state (a user-facing message)."""
 
 

@@ -9,7 +9,6 @@ Correlation with alerts happens afterwards, on `change.recorded`.
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from django.db import DatabaseError
@@ -17,7 +16,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from aiops import ratelimit
+from aiops import ratelimit, webhooks
 from apps.alerts.ingest import token_hash
 
 from . import conf, services
@@ -38,17 +37,9 @@ def _error(
     headers: dict | None = None,
     source: ChangeSource | None = None,
 ) -> JsonResponse:
-    body = {"error": {"code": code, "message": message}}
-    if fields:
-        body["error"]["fields"] = fields
-    logger.warning(
-        "change webhook refused",
-        extra={"status": status, "code": code, "change_source": source.pk if source else None},
+    return webhooks.error_response(
+        status, code, message, fields=fields, headers=headers, log=logger, change_source=source.pk if source else None
     )
-    response = JsonResponse(body, status=status)
-    for key, value in (headers or {}).items():
-        response[key] = value
-    return response
 
 
 def _limited(source: ChangeSource) -> JsonResponse | None:
@@ -66,21 +57,12 @@ def _limited(source: ChangeSource) -> JsonResponse | None:
     )
 
 
-def _body(request) -> bytes | None:
-    limit = conf.max_body_bytes()
-    declared = request.META.get("CONTENT_LENGTH") or ""
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    raw = request.read(limit + 1)
-    return raw if len(raw) <= limit else None
-
-
 def _authenticate(source: ChangeSource, request, raw: bytes) -> JsonResponse | None:
     """Check the sender's proof for the source's kind; None when it holds (or none is configured)."""
     if not source.secret:
         return None  # the secret URL alone authenticates
     if source.kind == SourceKind.GITHUB:
-        if github.signature_valid(source.secret, raw, request.META.get(github.SIGNATURE_HEADER)):
+        if github.signature_valid(source.secret, raw, webhooks.header(request, "X-Hub-Signature-256")):
             return None
         return _error(
             401,
@@ -89,11 +71,10 @@ def _authenticate(source: ChangeSource, request, raw: bytes) -> JsonResponse | N
             source=source,
         )
     if source.kind == SourceKind.GITLAB:
-        if gitlab.token_valid(source.secret, request.META.get(gitlab.TOKEN_HEADER)):
+        if gitlab.token_valid(source.secret, webhooks.header(request, "X-Gitlab-Token")):
             return None
         return _error(401, "invalid_token", "X-Gitlab-Token is missing or wrong.", source=source)
-    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(credentials.strip().encode(), source.secret.encode()):
+    if webhooks.secret_matches(webhooks.bearer_token(request), source.secret):
         return None
     return _error(
         401,
@@ -131,17 +112,19 @@ def receive(request, token: str):
     limited = _limited(source)
     if limited is not None:
         return limited
-    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+    try:
+        webhooks.require_json(request)
+    except webhooks.WebhookError:
         return _error(
             415,
             "unsupported_media_type",
             "Send the body as application/json (for GitHub: Content type application/json in the webhook settings).",
             source=source,
         )
-    raw = _body(request)
-    if raw is None:
-        return _error(413, "payload_too_large", f"The body exceeds {conf.max_body_bytes()} bytes.", source=source)
+    try:
+        raw = webhooks.read_body(request, conf.max_body_bytes())
+    except webhooks.WebhookError as exc:
+        return exc.response(log=logger, change_source=source.pk)
     refused = _authenticate(source, request, raw)
     if refused is not None:
         return refused

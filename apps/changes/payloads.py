@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from aiops import webhooks
 from apps.alerts.payloads import PayloadError, decode_json  # the alert webhooks' error shape, reused
 
 from .choices import ChangeOrigin, ChangeStatus, ChangeType
@@ -24,6 +25,7 @@ from .choices import ChangeOrigin, ChangeStatus, ChangeType
 __all__ = ["ChangeData", "Ignored", "PayloadError", "decode_json", "parse_generic", "parse_time"]
 
 MAX_METADATA_BYTES = 64 * 1024
+MAX_DURATION = 366 * 24 * 3600  # a change longer than a year is a unit mistake (ms sent as s)
 LIMITS = {
     "service": 255,
     "environment": 100,
@@ -117,7 +119,7 @@ def parse_time(value, path: str, errors: dict) -> datetime | None:
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 1e11 else value
         try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
+            return webhooks.time_in_range(datetime.fromtimestamp(seconds, tz=UTC), path, errors)
         except (OverflowError, OSError, ValueError):
             errors[path] = f"{value!r} is not a valid epoch time"
             return None
@@ -138,7 +140,7 @@ def parse_time(value, path: str, errors: dict) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
-    return parsed.astimezone(UTC)
+    return webhooks.time_in_range(parsed.astimezone(UTC), path, errors)
 
 
 class Reader:
@@ -245,8 +247,8 @@ def parse_generic(body, *, default_source: str = ChangeOrigin.OTHER, received_at
     data.finished_at = parse_time(r.present("finished_at"), "finished_at", r.errors)
     duration = r.present("duration_seconds")
     if duration is not None:
-        if isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0:
-            r.errors["duration_seconds"] = "must be a non-negative number of seconds"
+        if isinstance(duration, bool) or not isinstance(duration, int | float) or not 0 <= duration <= MAX_DURATION:
+            r.errors["duration_seconds"] = f"must be a number of seconds between 0 and {MAX_DURATION}"
         else:
             data.duration_seconds = int(duration)
     return finish(data, r.errors, received_at=received_at)

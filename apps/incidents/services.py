@@ -11,6 +11,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from aiops import events
+from aiops.exceptions import ActionRefused
 from apps.alerts.models import Alert
 from apps.topology.graph import graph_for
 
@@ -34,7 +35,7 @@ EDITABLE_FIELDS = {
 }
 
 
-class IncidentActionError(Exception):
+class IncidentActionError(ActionRefused):
     """The action does not apply to the incident in its current state (a user-facing message)."""
 
 

@@ -9,18 +9,15 @@ acknowledgment is recorded without a user, and messages name the Slack user.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 import time
 
-from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import HttpResponse, HttpResponseForbidden, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from slack_sdk.signature import SignatureVerifier
 
+from aiops import webhooks
 from apps.alerts.choices import ActionSource, AlertStatus
 from apps.alerts.models import Alert
 from apps.alerts.services import AlertActionError, alert_acknowledge
@@ -29,6 +26,7 @@ from .messages import ACK_ACTION
 from .models import NotificationChannel, NotificationSubject, NotificationThread
 
 logger = logging.getLogger(__name__)
+MAX_CALLBACK_BYTES = 1024 * 1024  # Slack and PagerDuty callbacks are a few kB
 
 
 def _acknowledge_subject(subject: NotificationSubject, *, who: str, source: str) -> int:
@@ -53,21 +51,26 @@ def _acknowledge_subject(subject: NotificationSubject, *, who: str, source: str)
 def slack_interaction(request, channel_id: int):
     channel = get_object_or_404(NotificationChannel, pk=channel_id, kind="slack")
     secret = (channel.config or {}).get("signing_secret")
-    verifier = SignatureVerifier(secret) if secret else None
-    if verifier is None or not verifier.is_valid(
-        request.body,
-        request.headers.get("X-Slack-Request-Timestamp"),
-        request.headers.get("X-Slack-Signature"),
-    ):
+    try:
+        raw = webhooks.read_body(request, MAX_CALLBACK_BYTES)
+    except webhooks.WebhookError as exc:
+        return exc.response(log=logger, channel=channel.pk)
+    if not secret or not isinstance(secret, str) or not _slack_signature_ok(secret, raw, request):
         return HttpResponseForbidden("bad signature")
     try:
-        payload = json.loads(request.POST.get("payload", ""))
-    except ValueError:
-        return HttpResponse("payload is not JSON", status=400)
-    user = payload.get("user") or {}
+        form = QueryDict(raw.decode("utf-8"))
+        payload = webhooks.parse_json(form.get("payload", ""))
+    except UnicodeDecodeError:
+        return webhooks.error_response(400, "invalid_payload", "The body is not UTF-8.", log=logger)
+    except webhooks.WebhookError as exc:
+        return exc.response(log=logger, channel=channel.pk)
+    if not isinstance(payload, dict):
+        return webhooks.error_response(400, "invalid_payload", "payload must be a JSON object.", log=logger)
+    user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
     who = "@" + str(user.get("username") or user.get("name") or user.get("id") or "slack")
-    for action in payload.get("actions") or []:
-        if action.get("action_id") != ACK_ACTION:
+    actions = payload.get("actions") if isinstance(payload.get("actions"), list) else []
+    for action in actions:
+        if not isinstance(action, dict) or action.get("action_id") != ACK_ACTION:
             continue
         subject = NotificationSubject.objects.filter(
             organization_id=channel.organization_id, key=str(action.get("value", ""))
@@ -77,9 +80,18 @@ def slack_interaction(request, channel_id: int):
     return HttpResponse(status=200)  # the message itself is edited by the acknowledgment's update
 
 
+def _slack_signature_ok(secret: str, body: bytes, request) -> bool:
+    """Slack's v0 signature over `v0:<timestamp>:<body>`, the timestamp within five minutes."""
+    timestamp = webhooks.header(request, "X-Slack-Request-Timestamp").strip()
+    if not timestamp.isascii() or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > 300:
+        return False
+    expected = "v0=" + webhooks.hmac_sha256_hex(secret, b"v0:" + timestamp.encode() + b":" + body)
+    return webhooks.secret_matches(webhooks.header(request, "X-Slack-Signature"), expected)
+
+
 def _pagerduty_signature_ok(secret: str, body: bytes, header: str) -> bool:
-    expected = "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return any(hmac.compare_digest(expected, part.strip()) for part in (header or "").split(","))
+    expected = "v1=" + webhooks.hmac_sha256_hex(secret, body)
+    return any(webhooks.secret_matches(part.strip(), expected) for part in (header or "").split(","))
 
 
 @csrf_exempt
@@ -87,18 +99,28 @@ def _pagerduty_signature_ok(secret: str, body: bytes, header: str) -> bool:
 def pagerduty_webhook(request, channel_id: int):
     channel = get_object_or_404(NotificationChannel, pk=channel_id, kind="pagerduty")
     secret = (channel.config or {}).get("webhook_secret")
-    if not secret or not _pagerduty_signature_ok(
-        secret, request.body, request.headers.get("X-PagerDuty-Signature")
+    try:
+        raw = webhooks.read_body(request, MAX_CALLBACK_BYTES)
+    except webhooks.WebhookError as exc:
+        return exc.response(log=logger, channel=channel.pk)
+    if not secret or not isinstance(secret, str) or not _pagerduty_signature_ok(
+        secret, raw, webhooks.header(request, "X-PagerDuty-Signature")
     ):
         return HttpResponseForbidden("bad signature")
     try:
-        event = json.loads(request.body)["event"]
-    except (ValueError, KeyError, TypeError):
+        body = webhooks.parse_json(raw)
+    except webhooks.WebhookError as exc:
+        return exc.response(log=logger, channel=channel.pk)
+    event = body.get("event") if isinstance(body, dict) else None
+    if not isinstance(event, dict):
         return HttpResponse("not a PagerDuty v3 webhook", status=400)
-    kind = event.get("event_type", "")
+    kind = str(event.get("event_type") or "")
     if kind not in ("incident.acknowledged", "incident.resolved"):
         return JsonResponse({"ignored": kind})
-    dedup_key = (event.get("data") or {}).get("incident_key") or ""
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    dedup_key = data.get("incident_key") or ""
+    if not isinstance(dedup_key, str):
+        return HttpResponse("data.incident_key must be a string", status=400)
     thread = (
         next(
             (
@@ -114,7 +136,8 @@ def pagerduty_webhook(request, channel_id: int):
     )
     if thread is None:
         return JsonResponse({"ignored": "unknown incident_key"})
-    agent = (event.get("agent") or {}).get("summary") or "PagerDuty"
+    agent = event.get("agent") if isinstance(event.get("agent"), dict) else {}
+    agent = str(agent.get("summary") or "PagerDuty")
     count = _acknowledge_subject(thread.subject, who=f"{agent} (PagerDuty)", source=ActionSource.INTEGRATION)
     logger.info(
         "pagerduty acknowledgment", extra={"channel": channel.pk, "alerts": count, "at": int(time.time())}

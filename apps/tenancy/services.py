@@ -90,7 +90,7 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
         marker, prefix, secret = plaintext.split("_", 2)
     except ValueError:
         return None
-    if marker != TOKEN_PREFIX:
+    if marker != TOKEN_PREFIX or not (prefix.isascii() and prefix.isalnum()):
         return None
     token = ApiToken.objects.select_related("user", "organization").filter(prefix=prefix).first()
     if token is None or not hmac.compare_digest(token.key_hash, _hash(secret)) or not token.is_active:

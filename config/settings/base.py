@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "apps.tenancy.middleware.ActiveOrganizationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "aiops.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -169,6 +170,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "aiops.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "aiops.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {},
 }
 SPECTACULAR_SETTINGS = {
@@ -235,9 +241,17 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s%(extra_fields)s",
                  "()": "aiops.logging.TextFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # Hook URLs carry their token in the path: every handler masks it (and URL passwords).
+    "filters": {"redact": {"()": "aiops.logging.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["redact"]},
+        "access": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "filters": ["redact"]},
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Request lines (runserver, gunicorn --access-logfile -) go through the redacting handler.
+        "django.server": {"handlers": ["access"], "level": LOG_LEVEL, "propagate": False},
+        "gunicorn.access": {"handlers": ["access"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "django.request": {"level": "ERROR"},
         # Celery logs every task's arguments (whole events) at INFO: too much for a log line.
@@ -258,3 +272,16 @@ X_FRAME_OPTIONS = "DENY"
 # --- Outbound HTTP --------------------------------------------------------------------------
 OUTBOUND_HTTP_TIMEOUT = env.float("OUTBOUND_HTTP_TIMEOUT", default=10.0)
 OUTBOUND_HTTP_RETRIES = env.int("OUTBOUND_HTTP_RETRIES", default=2)
+OUTBOUND_HTTP_DENY_PRIVATE = env.bool("OUTBOUND_HTTP_DENY_PRIVATE", default=False)
+OUTBOUND_HTTP_ALLOW_HOSTS = env.list("OUTBOUND_HTTP_ALLOW_HOSTS", default=[])
+
+# --- Abuse controls -------------------------------------------------------------------------
+AIOPS_LOGIN_MAX_FAILURES = env.int("AIOPS_LOGIN_MAX_FAILURES", default=5)
+AIOPS_LOGIN_IP_MAX_FAILURES = env.int("AIOPS_LOGIN_IP_MAX_FAILURES", default=50)
+AIOPS_LOGIN_LOCKOUT_SECONDS = env.int("AIOPS_LOGIN_LOCKOUT_SECONDS", default=900)
+AIOPS_API_AUTH_MAX_FAILURES = env.int("AIOPS_API_AUTH_MAX_FAILURES", default=30)
+AIOPS_CONTENT_SECURITY_POLICY = env.str(
+    "AIOPS_CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)

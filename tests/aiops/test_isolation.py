@@ -120,3 +120,121 @@ def test_admin_viewer_cannot_change(model, org_a, users_a, client):
     response = client.post(reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[row.pk]), {"post": "yes"})
     assert response.status_code in (302, 403)
     assert model.objects.filter(pk=row.pk).exists()
+
+
+# --- portal pages, admin filters, foreign ids in bodies (issue #15) ----------------------------------
+
+from django.contrib.admin import RelatedFieldListFilter  # noqa: E402
+from rest_framework import serializers as drf_serializers  # noqa: E402
+from rest_framework.request import Request  # noqa: E402
+from rest_framework.test import APIRequestFactory  # noqa: E402
+
+from aiops.testing.factories import factory_registry  # noqa: E402
+from aiops.testing.routes import portal_object_routes  # noqa: E402
+
+PORTAL_ROUTES = portal_object_routes()
+MISSING_ID = 987_654_321
+
+
+def test_discovery_finds_portal_object_pages():
+    assert len(PORTAL_ROUTES) >= 5, PORTAL_ROUTES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", PORTAL_ROUTES, ids=str)
+def test_portal_object_page_of_b_is_a_404(route, org_a, org_b, users_a, client):
+    """A portal page addressed by another organisation's id answers 404 and changes nothing."""
+    model = route.model
+    if model is None:
+        pytest.skip(f"{route.view.__name__} names no `model`/`queryset`, so the test cannot tell whose id it takes")
+    if model not in factory_registry():
+        pytest.skip(f"no factory for {model._meta.label}")
+    row_b = make_in_org(model, org_b)
+    before = _snapshot(row_b)
+    client.force_login(users_a["owner"])
+    url = reverse(route.name, kwargs={route.kwarg: row_b.pk})
+    method = "get" if hasattr(route.view, "get") else "post"
+    response = getattr(client, method)(url)
+    assert response.status_code == 404, (route.name, method, response.status_code)
+    if hasattr(route.view, "post"):
+        assert client.post(url, {}).status_code in (403, 404)
+    assert _snapshot(row_b) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ADMIN_MODELS, ids=lambda m: m._meta.label)
+def test_admin_filters_offer_only_a(model, org_a, org_b, users_a, client):
+    """No sidebar filter of a changelist names another organisation's rows (teams, channels, orgs)."""
+    make_in_org(model, org_b)
+    make_in_org(model, org_a)
+    client.force_login(users_a["owner"])
+    opts = model._meta
+    changelist = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    assert changelist.status_code == 200
+    for spec in changelist.context["cl"].filter_specs:
+        if not isinstance(spec, RelatedFieldListFilter):
+            continue
+        related = spec.field.remote_field.model
+        offered = {pk for pk, _label in spec.lookup_choices}
+        if related._meta.label == "tenancy.Organization":
+            assert org_b.pk not in offered, (spec.field_path, offered)
+        elif any(f.name == "organization" for f in related._meta.concrete_fields):
+            foreign = set(related._default_manager.filter(organization=org_b).values_list("pk", flat=True))
+            assert not offered & foreign, (spec.field_path, offered & foreign)
+
+
+def _writable_related_fields(route, org, user):
+    viewset = route.viewset()
+    viewset.action = "create"
+    viewset.format_kwarg = None
+    django_request = APIRequestFactory().post("/")
+    django_request.user = user
+    request = Request(django_request)
+    request._user = user
+    request.organization = org
+    viewset.request = request
+    serializer = viewset.get_serializer()
+    fields = {}
+    for name, field in serializer.fields.items():
+        if field.read_only:
+            continue
+        many = isinstance(field, drf_serializers.ManyRelatedField)
+        relation = field.child_relation if many else field
+        if isinstance(relation, drf_serializers.PrimaryKeyRelatedField) and relation.queryset is not None:
+            fields[name] = (relation.queryset.model, many)
+    return fields
+
+
+def _field_error(response, name):
+    body = response.json()
+    fields = (body.get("error") or {}).get("fields") or {}
+    return fields.get(name)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in ROUTES if "post" in r.list_methods], ids=str)
+def test_api_foreign_id_in_a_body_reads_as_missing(route, org_a, org_b, users_a, api_client_for):
+    """Creating (and updating) with another organisation's related id: the same 400 as a missing id."""
+    related = _writable_related_fields(route, org_a, users_a["owner"])
+    related = {name: spec for name, spec in related.items() if spec[0] in factory_registry()
+               or spec[0]._meta.label == "tenancy.Organization"}
+    if not related:
+        pytest.skip(f"{route} takes no related id in its create body")
+    client = api_client_for(users_a["owner"], org_a)
+    own = make_in_org(route.model, org_a) if route.detail_name and "patch" in route.detail_methods else None
+    for name, (model, many) in related.items():
+        foreign = make_in_org(model, org_b)
+        count = route.model._default_manager.count()
+        bodies = {"foreign": foreign.pk, "missing": MISSING_ID}
+        errors = {}
+        for label, pk in bodies.items():
+            value = [pk] if many else pk
+            response = client.post(reverse(route.list_name), {name: value}, format="json")
+            assert response.status_code in (400, 403, 404), (name, label, response.status_code, response.content)
+            error = _field_error(response, name)
+            errors[label] = str(error).replace(str(pk), "<id>") if error is not None else None
+            if own is not None:
+                patched = client.patch(reverse(route.detail_name, kwargs={"pk": own.pk}), {name: value}, format="json")
+                assert patched.status_code in (400, 403, 404), (name, label, "patch", patched.status_code)
+        assert errors["foreign"] == errors["missing"], (name, errors)
+        assert route.model._default_manager.count() == count

@@ -57,3 +57,25 @@ class RawPayloadFactory(factory.django.DjangoModelFactory):
     integration = factory.SubFactory(IntegrationFactory, organization=factory.SelfAttribute("..organization"))
     received_at = factory.LazyFunction(timezone.now)
     body = factory.LazyFunction(lambda: {"version": "4", "alerts": []})
+
+
+def _alert_hook(kind: str):
+    def build(organization):
+        from django.urls import reverse
+
+        from aiops.testing.hooks import HookTarget
+
+        integration = IntegrationFactory(organization=organization, kind=kind)
+        name = "alertmanager-hook" if kind == "alertmanager" else "generic-alert-hook"
+        body = {"version": "4", "groupKey": "{}:{alertname=\"Fuzz\"}", "status": "firing", "receiver": "aiops",
+                "alerts": [{"status": "firing", "labels": {"alertname": "Fuzz", "severity": "warning"},
+                            "annotations": {"summary": "fuzz"}, "startsAt": "2026-01-01T00:00:00Z",
+                            "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "f00d"}]}
+        return HookTarget(url=reverse(name, kwargs={"token": integration.token}),
+                          valid_body=body if kind == "alertmanager" else None)
+
+    return build
+
+
+# How the generic webhook fuzz test (tests/aiops/test_fuzz_webhooks.py) gets past each hook's auth.
+HOOK_CASES = {"alertmanager-hook": _alert_hook("alertmanager"), "generic-alert-hook": _alert_hook("generic")}

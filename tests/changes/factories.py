@@ -55,3 +55,19 @@ class CorrelationSettingsFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("organization",)
 
     organization = factory.SubFactory(OrganizationFactory)
+
+
+def _change_hook(organization):
+    from django.urls import reverse
+
+    from aiops.testing.hooks import HookTarget
+
+    source = ChangeSourceFactory(organization=organization, kind="generic")
+    body = {"event_type": "deployment", "service": "payment-service", "environment": "production",
+            "version": "v2.3.1", "timestamp": "2026-01-01T10:30:00Z", "status": "completed",
+            "duration_seconds": 30, "metadata": {"pr_number": 456}}
+    return HookTarget(url=reverse("changes-hook", kwargs={"token": source.token}), valid_body=body)
+
+
+# How the generic webhook fuzz test (tests/aiops/test_fuzz_webhooks.py) gets past the hook's auth.
+HOOK_CASES = {"changes-hook": _change_hook}

@@ -107,3 +107,56 @@ class SnoozeFactory(factory.django.DjangoModelFactory):
     alert_name_pattern = "Disk*"
     starts_at = factory.LazyFunction(timezone.now)
     until = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(hours=1))
+
+
+def _slack_hook(organization):
+    import hashlib
+    import hmac
+    import time
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from aiops.testing.hooks import HookTarget
+
+    secret = "fuzz-signing-secret"
+    channel = NotificationChannelFactory(organization=organization, kind="slack",
+                                         config={"bot_token": "xoxb-fuzz", "channel": "#ops", "signing_secret": secret})
+
+    def headers(body: bytes) -> dict:
+        stamp = str(int(time.time()))
+        digest = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+        return {"HTTP_X_SLACK_REQUEST_TIMESTAMP": stamp, "HTTP_X_SLACK_SIGNATURE": f"v0={digest}"}
+
+    return HookTarget(
+        url=reverse("slack-interaction", args=[channel.pk]), headers=headers,
+        encode=lambda text: urlencode({"payload": text}).encode(), content_type="application/x-www-form-urlencoded",
+        valid_body={"type": "block_actions", "user": {"id": "U1", "username": "john"},
+                    "actions": [{"action_id": "aiops_acknowledge", "value": "alert:1", "type": "button"}]},
+    )
+
+
+def _pagerduty_hook(organization):
+    import hashlib
+    import hmac
+
+    from django.urls import reverse
+
+    from aiops.testing.hooks import HookTarget
+
+    secret = "fuzz-webhook-secret"
+    channel = NotificationChannelFactory(organization=organization, kind="pagerduty",
+                                         config={"routing_key": "R" * 32, "webhook_secret": secret})
+
+    def headers(body: bytes) -> dict:
+        return {"HTTP_X_PAGERDUTY_SIGNATURE": "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+
+    return HookTarget(
+        url=reverse("pagerduty-webhook", args=[channel.pk]), headers=headers,
+        valid_body={"event": {"event_type": "incident.acknowledged", "agent": {"summary": "Jane"},
+                              "data": {"incident_key": "aiops-alert-1"}}},
+    )
+
+
+# How the generic webhook fuzz test (tests/aiops/test_fuzz_webhooks.py) gets past each callback's signature.
+HOOK_CASES = {"slack-interaction": _slack_hook, "pagerduty-webhook": _pagerduty_hook}

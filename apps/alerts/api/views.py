@@ -10,11 +10,9 @@ from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aiops.api.errors import error_body
 from aiops.api.permissions import CRUD_ADMIN, READ
 from aiops.api.viewsets import OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
 from aiops.roles import Role
@@ -97,10 +95,7 @@ class AlertViewSet(OrgScopedReadOnlyViewSet):
         )
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            perform(data, alert=alert, user=request.user, source=ActionSource.API, note=data.get("note", ""))
-        except services.AlertActionError as exc:
-            return Response(error_body("conflict", str(exc)), status=status.HTTP_409_CONFLICT)
+        perform(data, alert=alert, user=request.user, source=ActionSource.API, note=data.get("note", ""))
         fresh = self.get_queryset().get(pk=alert.pk)
         return Response(AlertDetailSerializer(fresh, context=self.get_serializer_context()).data)
 

@@ -8,10 +8,10 @@ GitHub signs the raw body with HMAC-SHA256 and the webhook secret and sends
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from datetime import datetime
+
+from aiops import webhooks
 
 from ..choices import ChangeOrigin, ChangeStatus, ChangeType
 from ..payloads import ChangeData, Ignored, PayloadError, finish, mapped_service, parse_time, short
@@ -39,8 +39,7 @@ _TAG = re.compile(r"^v?\d+(\.\d+)+")
 def signature_valid(secret: str, body: bytes, header: str | None) -> bool:
     if not secret or not header or not header.startswith("sha256="):
         return False
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header.strip().encode())
+    return webhooks.secret_matches(header.strip(), "sha256=" + webhooks.hmac_sha256_hex(secret, body))
 
 
 def _object(body: dict, key: str, errors: dict) -> dict:

@@ -6,9 +6,10 @@ constant time. A deployment's `running` and `success` deliveries share one exter
 
 from __future__ import annotations
 
-import hmac
 import re
 from datetime import datetime
+
+from aiops import webhooks
 
 from ..choices import ChangeOrigin, ChangeStatus, ChangeType
 from ..payloads import ChangeData, Ignored, PayloadError, finish, mapped_service, parse_time, short
@@ -25,7 +26,7 @@ _SHA = re.compile(r"([0-9a-f]{40})/?$")
 
 
 def token_valid(secret: str, header: str | None) -> bool:
-    return bool(secret) and header is not None and hmac.compare_digest(secret.encode(), header.encode())
+    return webhooks.secret_matches(header, secret)
 
 
 def parse(event: str, body, *, source, received_at: datetime) -> ChangeData:

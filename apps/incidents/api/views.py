@@ -4,7 +4,6 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
@@ -21,19 +20,6 @@ from ..models import Incident, IncidentAlert, IncidentComment
 from . import serializers as s
 
 OP = Role.OPERATOR
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The incident's state does not allow this."
-
-
-def _call(fn, **kwargs):
-    try:
-        return fn(**kwargs)
-    except services.IncidentActionError as exc:
-        raise Conflict(str(exc)) from exc
 
 
 class IncidentViewSet(
@@ -79,8 +65,7 @@ class IncidentViewSet(
     def create(self, request, *args, **kwargs):
         body = s.IncidentCreateSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        incident = _call(
-            services.incident_create, organization=self.organization, user=request.user, **body.validated_data
+        incident = services.incident_create(organization=self.organization, user=request.user, **body.validated_data
         )
         return self._detail(incident, status.HTTP_201_CREATED)
 
@@ -92,13 +77,11 @@ class IncidentViewSet(
         data = dict(body.validated_data)
         new_status, note = data.pop("status", None), data.pop("note", "")
         if "assignee" in data:
-            _call(services.incident_assign, incident=incident, user=request.user, assignee=data.pop("assignee"))
+            services.incident_assign(incident=incident, user=request.user, assignee=data.pop("assignee"))
         if data:
-            _call(services.incident_update, incident=incident, user=request.user, **data)
+            services.incident_update(incident=incident, user=request.user, **data)
         if new_status and new_status != incident.status:
-            _call(
-                services.incident_set_status,
-                incident=incident,
+            services.incident_set_status(incident=incident,
                 status=new_status,
                 user=request.user,
                 note=note,
@@ -123,7 +106,7 @@ class IncidentViewSet(
         incident = self.get_object()
         body = s.AlertRefSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        _call(services.incident_add_alert, incident=incident, user=request.user, **body.validated_data)
+        services.incident_add_alert(incident=incident, user=request.user, **body.validated_data)
         return self._detail(incident)
 
     @extend_schema(request=s.AlertRefSerializer, responses=s.IncidentSerializer)
@@ -132,9 +115,7 @@ class IncidentViewSet(
         incident = self.get_object()
         body = s.AlertRefSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        _call(
-            services.incident_remove_alert,
-            incident=incident,
+        services.incident_remove_alert(incident=incident,
             user=request.user,
             alert=body.validated_data["alert"],
             reason=body.validated_data["reason"],
@@ -145,7 +126,7 @@ class IncidentViewSet(
     @action(detail=True, methods=["delete"], url_path=r"alerts/(?P<alert_id>\d+)")
     def remove_alert_plan(self, request, pk=None, alert_id=None):
         incident = self.get_object()
-        _call(services.incident_remove_alert, incident=incident, user=request.user, alert=self._alert(alert_id))
+        services.incident_remove_alert(incident=incident, user=request.user, alert=self._alert(alert_id))
         return self._detail(incident)
 
     @extend_schema(request=s.MergeSerializer, responses=s.IncidentSerializer)
@@ -154,7 +135,7 @@ class IncidentViewSet(
         incident = self.get_object()
         body = s.MergeSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        target = _call(services.incident_merge, target=incident, user=request.user, **body.validated_data)
+        target = services.incident_merge(target=incident, user=request.user, **body.validated_data)
         return self._detail(target)
 
     @extend_schema(request=None, responses=s.IncidentSerializer)
@@ -162,7 +143,7 @@ class IncidentViewSet(
     def merge_plan(self, request, pk=None, other_id=None):
         incident = self.get_object()
         other = get_object_or_404(self.get_queryset(), pk=other_id)
-        target = _call(services.incident_merge, target=incident, source=other, user=request.user)
+        target = services.incident_merge(target=incident, source=other, user=request.user)
         return self._detail(target)
 
     @extend_schema(request=s.StatusSerializer, responses=s.IncidentSerializer)
@@ -171,7 +152,7 @@ class IncidentViewSet(
         incident = self.get_object()
         body = s.StatusSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        _call(services.incident_set_status, incident=incident, user=request.user, **body.validated_data)
+        services.incident_set_status(incident=incident, user=request.user, **body.validated_data)
         return self._detail(incident)
 
     @extend_schema(responses=s.IncidentCommentSerializer(many=True))
@@ -187,8 +168,7 @@ class IncidentViewSet(
         incident = self.get_object()
         body = s.CommentBodySerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        comment = _call(
-            services.incident_comment, incident=incident, user=request.user, body=body.validated_data["body"]
+        comment = services.incident_comment(incident=incident, user=request.user, body=body.validated_data["body"]
         )
         return Response(s.IncidentCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
@@ -198,7 +178,7 @@ class IncidentViewSet(
         incident = self.get_object()
         body = s.AssignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        _call(services.incident_assign, incident=incident, user=request.user, **body.validated_data)
+        services.incident_assign(incident=incident, user=request.user, **body.validated_data)
         return self._detail(incident)
 
 

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from aiops import http
+from aiops.redaction import redact_netloc
 
 from ..conf import send_timeout
 from ..messages import Message
@@ -85,7 +86,11 @@ def only_keys(config: dict, allowed: set[str]) -> None:
 
 
 def host_of(url: str) -> str:
-    return urlsplit(url or "").netloc
+    """Where a URL points, for summaries: its host, with any password in it masked."""
+    try:
+        return redact_netloc(urlsplit(url or "").netloc)
+    except ValueError:
+        return ""
 
 
 def retry_after_seconds(headers) -> float | None:

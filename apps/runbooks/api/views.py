@@ -6,10 +6,10 @@ from django.db import transaction
 from django.http import HttpResponse
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
-from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from aiops.api.parsers import StrictJSONParser
 from aiops.api.permissions import CRUD_ADMIN, READ
 from aiops.api.viewsets import OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
 from aiops.roles import Role
@@ -59,16 +59,6 @@ class YamlTextParser(BaseParser):
         return stream.read().decode("utf-8", errors="strict")
 
 
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
-    default_code = "conflict"
-
-    def __init__(self, message: str, code: str = "conflict"):
-        super().__init__(detail=message, code=code)
-        self.default_code = code
-
-
 class RunbookViewSet(OrgScopedModelViewSet):
     """Runbooks (admins edit; operators run). Body: the YAML schema's document as JSON, plus `team`."""
 
@@ -90,7 +80,7 @@ class RunbookViewSet(OrgScopedModelViewSet):
         detail=False,
         methods=["post"],
         url_path="import",
-        parser_classes=[MultiPartParser, FormParser, JSONParser, YamlTextParser],
+        parser_classes=[MultiPartParser, FormParser, StrictJSONParser, YamlTextParser],
     )
     def import_yaml(self, request):
         """Import YAML: a raw body, `{"yaml": "..."}`, or uploaded `file` parts. All or nothing."""
@@ -145,41 +135,38 @@ class RunbookViewSet(OrgScopedModelViewSet):
         body = RunRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            if data["dry_run"]:
-                plan = services.execution_plan(
-                    runbook=runbook,
-                    alert=data.get("alert"),
-                    inputs=data["parameters"],
-                    target=data.get("target"),
-                )
-                target = plan["target"]
-                return Response(
-                    {
-                        "dry_run": True,
-                        "values": plan["values"],
-                        "steps": plan["steps"],
-                        "target": {
-                            "id": target.pk,
-                            "name": target.name,
-                            "host": target.host,
-                            "port": target.port,
-                            "user": target.username,
-                        }
-                        if target
-                        else None,
-                    }
-                )
-            execution = services.execution_request_manual(
+        if data["dry_run"]:
+            plan = services.execution_plan(
                 runbook=runbook,
-                user=request.user,
                 alert=data.get("alert"),
                 inputs=data["parameters"],
                 target=data.get("target"),
-                reason=data["reason"],
             )
-        except services.ExecutionRefused as exc:
-            raise Conflict(str(exc), code=exc.code) from exc
+            target = plan["target"]
+            return Response(
+                {
+                    "dry_run": True,
+                    "values": plan["values"],
+                    "steps": plan["steps"],
+                    "target": {
+                        "id": target.pk,
+                        "name": target.name,
+                        "host": target.host,
+                        "port": target.port,
+                        "user": target.username,
+                    }
+                    if target
+                    else None,
+                }
+            )
+        execution = services.execution_request_manual(
+            runbook=runbook,
+            user=request.user,
+            alert=data.get("alert"),
+            inputs=data["parameters"],
+            target=data.get("target"),
+            reason=data["reason"],
+        )
         serialized = RunbookExecutionSerializer(execution, context={"request": request}).data
         return Response(serialized, status=status.HTTP_201_CREATED)
 
@@ -224,10 +211,7 @@ class RunbookExecutionViewSet(OrgScopedReadOnlyViewSet):
         execution = self.get_object()
         body = DecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            execution = service(execution=execution, user=request.user, note=body.validated_data["note"])
-        except services.ExecutionStateError as exc:
-            raise Conflict(str(exc), code="invalid_state") from exc
+        execution = service(execution=execution, user=request.user, note=body.validated_data["note"])
         execution.refresh_from_db()
         return Response(self.get_serializer(execution).data)
 

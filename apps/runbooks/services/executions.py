@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aiops import events
+from aiops.exceptions import ActionRefused
 
 from .. import conf
 from ..choices import ACTIVE_STATUSES, AuditKind, ExecutionStatus, TriggerKind
@@ -27,16 +28,17 @@ from .targets import TargetError, target_choose
 COUNTED = (*ACTIVE_STATUSES, ExecutionStatus.SUCCEEDED, ExecutionStatus.FAILED, ExecutionStatus.ROLLED_BACK)
 
 
-class ExecutionRefused(Exception):
+class ExecutionRefused(ActionRefused):
     """The run may not happen now; `code` is machine-readable, the message is for people."""
 
     def __init__(self, code: str, message: str):
-        self.code = code
-        super().__init__(message)
+        super().__init__(message, code=code)
 
 
-class ExecutionStateError(Exception):
+class ExecutionStateError(ActionRefused):
     """The action does not apply to the execution in its current state."""
+
+    code = "invalid_state"
 
 
 def audit(execution: RunbookExecution, kind: str, *, actor=None, note: str = "", **data) -> ExecutionEvent:

@@ -2,6 +2,8 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from aiops.auth import api_auth_failed, api_auth_locked, client_ip
+
 from ..services import api_token_authenticate
 
 
@@ -12,10 +14,15 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         header = authentication.get_authorization_header(request).decode("latin-1").split()
         if not header or header[0].lower() not in self.keywords:
             return None
+        ip = client_ip(request)
+        if api_auth_locked(ip):
+            raise exceptions.Throttled(wait=60, detail="Too many failed authentications from this address.")
         if len(header) != 2:
+            api_auth_failed(ip)
             raise exceptions.AuthenticationFailed("Malformed Authorization header: expected 'Bearer <token>'.")
         token = api_token_authenticate(header[1])
         if token is None:
+            api_auth_failed(ip)
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked API token.")
         return token.user, token
 
