@@ -4,7 +4,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .choices import BreachReason, ItemEventKind as K
+from .choices import BreachReason
+from .choices import ItemEventKind as K
 from .compute import Fact
 from .models import SLABreach
 

@@ -55,7 +55,8 @@ def events_record(*, events: list[dict], now: datetime | None = None) -> int:
 
 
 def _slas(org_id: int):
-    slas = list(SLADefinition.objects.filter(organization_id=org_id, is_active=True).prefetch_related("applies_to_teams"))
+    slas = list(SLADefinition.objects.filter(organization_id=org_id, is_active=True)
+                .prefetch_related("applies_to_teams"))
     return slas, {s.pk: {t.pk for t in s.applies_to_teams.all()} for s in slas}
 
 

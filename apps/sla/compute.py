@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from . import calendar as cal
-from .choices import ClockState, ItemEventKind as K, PauseReason, ReopenPolicy, Target
+from .choices import ClockState, PauseReason, ReopenPolicy, Target
+from .choices import ItemEventKind as K
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,9 @@ class SLADefinition(TeamOwnedModel, CreatedByMixin):
     target_success_rate = models.FloatField(_("target remediation success rate (%)"), null=True, blank=True)
     applies_to_severity = models.JSONField(_("severities"), default=list, blank=True,
                                            help_text=_("Empty: every severity."))
-    applies_to_services = models.JSONField(_("service globs"), default=list, blank=True,
-                                           help_text=_('Shell-style, case-insensitive, e.g. "payment-*". Empty: every service.'))
+    applies_to_services = models.JSONField(
+        _("service globs"), default=list, blank=True,
+        help_text=_('Shell-style, case-insensitive, e.g. "payment-*". Empty: every service.'))
     applies_to_teams = models.ManyToManyField("tenancy.Team", blank=True, related_name="+",
                                               verbose_name=_("teams"), help_text=_("Empty: every team."))
     label_matchers = models.JSONField(_("label matchers"), default=dict, blank=True,

@@ -56,7 +56,7 @@ def facts_of(event: dict) -> list[dict]:
         return [{"subject_kind": item_kind, "subject_id": subject_id, "kind": kind_, "at": at or published,
                  "until": until, "data": extra}]
 
-    A, I = SubjectKind.ALERT, SubjectKind.INCIDENT
+    A, INC = SubjectKind.ALERT, SubjectKind.INCIDENT
     if name == "alert.received":
         if data.get("is_new") is False:
             return []
@@ -72,32 +72,33 @@ def facts_of(event: dict) -> list[dict]:
     if name == "alert.silenced":
         return fact(K.SILENCED, alert_id, A, until=_time(data.get("silenced_until")))
     if name == "incident.created":
-        return fact(K.OPENED, incident_id, I, _time(data.get("started_at")) or published, **incident_facts(data))
+        return fact(K.OPENED, incident_id, INC, _time(data.get("started_at")) or published, **incident_facts(data))
     if name == "incident.status_changed":
         old, new = data.get("old_status", ""), data.get("new_status", "")
         out = []
         if old == "resolved" and new != "resolved":
-            out += fact(K.REOPENED, incident_id, I)
+            out += fact(K.REOPENED, incident_id, INC)
         if old == "open" and new not in ("open", ""):
-            out += fact(K.ACKNOWLEDGED, incident_id, I)
+            out += fact(K.ACKNOWLEDGED, incident_id, INC)
         if new == "resolved" and old != "resolved":
-            out += fact(K.RESOLVED, incident_id, I)
+            out += fact(K.RESOLVED, incident_id, INC)
         return out
     if name == "incident.root_cause_changed":
-        return fact(K.ROOT_CAUSE_CHANGED, incident_id, I, service=data.get("root_cause_service", ""))
+        return fact(K.ROOT_CAUSE_CHANGED, incident_id, INC, service=data.get("root_cause_service", ""))
     if name == "escalation.fired":
         level = _int(data.get("level")) or 0
-        return fact(K.ESCALATED, alert_id, A, level=level) + fact(K.ESCALATED, incident_id, I, level=level)
+        return fact(K.ESCALATED, alert_id, A, level=level) + fact(K.ESCALATED, incident_id, INC, level=level)
     if name == "runbook.execution_finished":
         status = str(data.get("status", "")).lower()
-        kind_ = K.RUNBOOK_SUCCEEDED if status in _RUNBOOK_OK else K.RUNBOOK_FAILED if status in _RUNBOOK_FAILED else None
+        kind_ = (K.RUNBOOK_SUCCEEDED if status in _RUNBOOK_OK
+                 else K.RUNBOOK_FAILED if status in _RUNBOOK_FAILED else None)
         if kind_ is None:
             return []
         return fact(kind_, alert_id, A, _time(data.get("finished_at")) or published,
                     runbook=data.get("runbook_name", ""))
     if name in ("sla.paused", "sla.resumed"):
         item_kind = data.get("subject_kind")
-        if item_kind not in (A, I):
+        if item_kind not in (A, INC):
             return []
         return fact(K.PAUSED if name == "sla.paused" else K.RESUMED, _int(data.get("subject_id")), item_kind,
                     until=_time(data.get("until")), reason=data.get("reason", ""))

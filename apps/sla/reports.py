@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,7 +27,7 @@ from .models import ComplianceReport, ItemEvent, SLABreach, SLAClock, SLADefinit
 
 def month_bounds(moment: datetime) -> tuple[datetime, datetime]:
     """The calendar month (UTC) that holds `moment`."""
-    moment = moment.astimezone(dt_timezone.utc)
+    moment = moment.astimezone(UTC)
     start = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = (start + timedelta(days=32)).replace(day=1)
     return start, end

@@ -1,8 +1,7 @@
 """Portal pages: the SLA dashboard, compliance reports (HTML, CSV, Markdown), breach reasons, pauses."""
 from __future__ import annotations
 
-from datetime import datetime, time
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, time
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -105,8 +104,8 @@ class ReportGenerateView(OrgScopedViewMixin, View):
     def post(self, request):
         start_day, end_day = parse_date(request.POST.get("start", "")), parse_date(request.POST.get("end", ""))
         if start_day and end_day:
-            start = datetime.combine(start_day, time(), tzinfo=dt_timezone.utc)
-            end = datetime.combine(end_day, time(), tzinfo=dt_timezone.utc)
+            start = datetime.combine(start_day, time(), tzinfo=UTC)
+            end = datetime.combine(end_day, time(), tzinfo=UTC)
         else:
             start, end = month_bounds(timezone.now())
         if end <= start:
