@@ -9,18 +9,22 @@ from django.utils.translation import gettext_lazy as _
 from aiops.admin import OrgScopedAdmin
 
 from . import services
-from .models import ComplianceReport, ItemEvent, SLABreach, SLAClock, SLADefinition, SLAReport, SLATimer
+from .models import (
+    DEFINITION_FIELDS,
+    ComplianceReport,
+    ItemEvent,
+    SLABreach,
+    SLAClock,
+    SLADefinition,
+    SLAReport,
+    SLATimer,
+)
 
 
 class SLADefinitionForm(forms.ModelForm):
     class Meta:
         model = SLADefinition
-        fields = ["name", "description", "team", "is_active", "target_mtta_minutes", "target_mttr_minutes",
-                  "target_availability", "target_success_rate", "measures", "applies_to_severity",
-                  "applies_to_services", "applies_to_teams", "label_matchers", "calendar", "time_zone", "work_start",
-                  "work_end", "work_days", "holidays", "pause_when_silenced", "pause_in_maintenance",
-                  "pause_waiting_third_party", "reopen_policy", "warning_threshold_percent",
-                  "breach_notify_channels"]
+        fields = DEFINITION_FIELDS
 
     def clean(self):
         data = super().clean()

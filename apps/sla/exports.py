@@ -5,10 +5,19 @@ import csv
 import io
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .choices import Target
+
+
+def download(report, fmt: str) -> HttpResponse:
+    """The report as a file: `csv` or `md` (Markdown)."""
+    body, kind = (report_csv(report), "text/csv") if fmt == "csv" else (report_markdown(report), "text/markdown")
+    response = HttpResponse(body, content_type=f"{kind}; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="sla-report-{report.period_start:%Y-%m-%d}.{fmt}"'
+    return response
 
 
 def report_url(report) -> str:

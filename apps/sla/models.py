@@ -24,6 +24,15 @@ from .choices import (
     TimerKind,
 )
 
+# What ops staff edit on a definition (admin form and API), in the admin's order.
+DEFINITION_FIELDS = [
+    "name", "description", "team", "is_active", "target_mtta_minutes", "target_mttr_minutes", "target_availability",
+    "target_success_rate", "measures", "applies_to_severity", "applies_to_services", "applies_to_teams",
+    "label_matchers", "calendar", "time_zone", "work_start", "work_end", "work_days", "holidays",
+    "pause_when_silenced", "pause_in_maintenance", "pause_waiting_third_party", "reopen_policy",
+    "warning_threshold_percent", "breach_notify_channels",
+]
+
 
 def default_work_days():
     return [0, 1, 2, 3, 4]

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, time
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -20,7 +19,7 @@ from aiops.views import OrgScopedViewMixin
 from . import services
 from .breaches import BreachReasonError
 from .choices import BreachReason
-from .exports import report_csv, report_markdown, report_text
+from .exports import download, report_text
 from .models import ComplianceReport, SLABreach, SLADefinition
 from .reports import _sla_figures, month_bounds
 from .selectors import clock_view, clocks_nearest_breach
@@ -87,13 +86,7 @@ class ReportDownloadView(OrgScopedViewMixin, View):
             from django.http import Http404
 
             raise Http404
-        if fmt == "csv":
-            response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = f'attachment; filename="sla-report-{report.period_start:%Y-%m-%d}.csv"'
-            return response
-        response = HttpResponse(report_markdown(report), content_type="text/markdown; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="sla-report-{report.period_start:%Y-%m-%d}.md"'
-        return response
+        return download(report, fmt)
 
 
 class ReportGenerateView(OrgScopedViewMixin, View):

@@ -10,19 +10,14 @@ from apps.tenancy.models import Team
 from .. import services
 from ..choices import BreachReason
 from ..exports import report_url
-from ..models import ComplianceReport, SLABreach, SLAClock, SLADefinition, SLAReport
+from ..models import DEFINITION_FIELDS, ComplianceReport, SLABreach, SLAClock, SLADefinition, SLAReport
 from ..selectors import clock_view
 
 
 class SLADefinitionSerializer(OrgOwnedSerializer):
     class Meta:
         model = SLADefinition
-        fields = ["id", "name", "description", "team", "target_mtta_minutes", "target_mttr_minutes",
-                  "target_availability", "target_success_rate", "applies_to_severity", "applies_to_services",
-                  "applies_to_teams", "label_matchers", "measures", "calendar", "time_zone", "work_start",
-                  "work_end", "work_days", "holidays", "pause_when_silenced", "pause_in_maintenance",
-                  "pause_waiting_third_party", "reopen_policy", "warning_threshold_percent",
-                  "breach_notify_channels", "is_active", "created_at", "updated_at"]
+        fields = ["id", *DEFINITION_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
     def get_fields(self):

@@ -3,7 +3,6 @@ reports (+ generate, CSV and Markdown)."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -16,7 +15,7 @@ from aiops.roles import Role
 
 from .. import services
 from ..breaches import BreachReasonError
-from ..exports import report_csv, report_markdown
+from ..exports import download
 from ..filtersets import ComplianceReportFilterSet, SLABreachFilterSet, SLAClockFilterSet, SLADefinitionFilterSet
 from ..models import ComplianceReport, SLABreach, SLAClock, SLADefinition
 from ..reports import month_bounds, previous_month
@@ -129,12 +128,8 @@ class ComplianceReportViewSet(OrgScopedReadOnlyViewSet):
 
     @action(detail=True, methods=["get"], url_path="csv")
     def csv(self, request, pk=None):
-        report = self.get_object()
-        response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="sla-report-{report.period_start:%Y-%m-%d}.csv"'
-        return response
+        return download(self.get_object(), "csv")
 
     @action(detail=True, methods=["get"], url_path="markdown")
     def markdown(self, request, pk=None):
-        report = self.get_object()
-        return HttpResponse(report_markdown(report), content_type="text/markdown; charset=utf-8")
+        return download(self.get_object(), "md")
