@@ -127,3 +127,25 @@ def test_live_timer_text(org_a, brief_slas, fire_alert, users_a):
     approaching = clocks_for_item(user=users_a["viewer"], organization_id=org_a.pk, subject_kind="alert",
                                   subject_id=alert.pk, now=alert.starts_at + timedelta(seconds=100))
     assert approaching[0].status == "approaching" and approaching[0].status_label == "Approaching deadline"
+
+
+def test_incident_clocks_follow_the_lifecycle_and_a_reopen_resumes(org_a, users_a, run_commit):
+    from apps.incidents import services as incident_services
+    from tests.sla.factories import SLADefinitionFactory
+
+    SLADefinitionFactory(organization=org_a, name="Incidents", measures="incidents", applies_to_severity=[],
+                         target_mtta_minutes=15, target_mttr_minutes=60)
+    incident = run_commit(incident_services.incident_create, organization=org_a, user=users_a["operator"],
+                          title="Checkout down", severity="critical")
+    clocks = {c.target: c for c in SLAClock.objects.filter(subject_kind="incident", subject_id=incident.pk)}
+    assert set(clocks) == {"mtta", "mttr"} and clocks["mtta"].state == "running"
+    run_commit(incident_services.incident_set_status, incident=incident, status="investigating",
+               user=users_a["operator"])
+    assert SLAClock.objects.get(pk=clocks["mtta"].pk).state == "met"
+    run_commit(incident_services.incident_set_status, incident=incident, status="resolved", user=users_a["operator"])
+    assert SLAClock.objects.get(pk=clocks["mttr"].pk).state == "met"
+    run_commit(incident_services.incident_set_status, incident=incident, status="investigating",
+               user=users_a["operator"])
+    reopened = SLAClock.objects.get(pk=clocks["mttr"].pk)
+    assert reopened.state == "running" and reopened.stopped_at is None
+    assert SLATimer.objects.get(clock=reopened, kind="breach").due_at is not None
