@@ -86,8 +86,8 @@ def _move(timer: SLATimer, due_at: datetime) -> str:
 
 
 def _retire(timer: SLATimer, why: str) -> str:
-    timer.fired_at, timer.outcome = timer.fired_at, why
-    timer.due_at = None
+    # Not fired: a re-open or a resumed pause recomputes the clock and sets the timer due again.
+    timer.due_at, timer.outcome = None, why
     timer.save(update_fields=["due_at", "outcome", "updated_at"])
     return "retired"
 
