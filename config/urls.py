@@ -30,6 +30,7 @@ urlpatterns = [
     path("runbooks/", include("apps.runbooks.urls")),
     path("changes/", include("apps.changes.urls")),
     path("feedback/", include("apps.feedback.urls")),
+    path("sla/", include("apps.sla.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]
 

@@ -312,6 +312,24 @@ def _sla_details(event: dict) -> str:
     return join(first(data, "target", "kind"), _("Due: %(due)s") % {"due": when(due)} if due else "")
 
 
+def _sla_warning(event: dict) -> str:
+    data = _d(event)
+    return _("SLA warning: %(target)s of %(sla)s at %(pct)s %% of its target") % {
+        "target": str(first(data, "target", default="")).upper() or _("a target"),
+        "sla": clip(first(data, "sla_name", "sla")) or _("an SLA"),
+        "pct": first(data, "threshold_percent", default="80")}
+
+
+def _sla_paused(event: dict) -> str:
+    return _("SLA clocks paused (%(reason)s): %(title)s") % {
+        "reason": _status(first(_d(event), "reason")), "title": clip(title_of(_d(event)))}
+
+
+def _sla_report(event: dict) -> str:
+    data = _d(event)
+    return _("SLA compliance report ready: %(title)s") % {"title": clip(first(data, "title")) or _("a period")}
+
+
 def _forecast(event: dict) -> str:
     data = _d(event)
     breach = first(data, "breach_at", "predicted_at", "at")
@@ -337,6 +355,11 @@ register_formatter("notification.delivered", _notification,
 register_formatter("escalation.fired", _escalation,
                    details=lambda e: clip(first(_d(e), "title", "reason"), 300))
 register_formatter("sla.breached", _sla, details=_sla_details)
+register_formatter("sla.warning", _sla_warning, details=_sla_details)
+register_formatter("sla.paused", _sla_paused)
+register_formatter("sla.resumed", lambda e: _("SLA clocks resumed (%(reason)s): %(title)s") % {
+    "reason": _status(first(_d(e), "reason")), "title": clip(title_of(_d(e)))})
+register_formatter("sla.report_ready", _sla_report)
 register_formatter("prediction.breach_forecast", _forecast)
 register_formatter("anomaly.detected",
                    _simple(gettext_lazy("Anomaly detected: %(what)s"), "metric", "title", "name"))

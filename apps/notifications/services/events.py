@@ -389,13 +389,17 @@ def on_analysis_completed(d: Decision) -> None:
             notify_new(d, rule, d.subject, pattern_key=d.facts.pattern_key, data=extra)
 
 
+# SLA events name the channels that want them (an SLA's breach channels, the report's e-mail).
+SLA_EVENTS = ("sla.breached", "sla.warning", "sla.report_ready")
+
+
 def on_other(d: Decision) -> None:
     """Runbook, SLA and escalation events: a new message, or a reply in the subject's conversation."""
     threads_notify(subjects=[d.subject], kind=DeliveryKind.UPDATE, event=d.event, now=d.now)
     for rule in _rules(d):
         if d.facts.trigger == Trigger.ESCALATION or not followup(d, rule, d.subject):
             notify_new(d, rule, d.subject, pattern_key=d.facts.pattern_key)
-    if d.event.name == "runbook.execution_finished":
+    if d.event.name in ("runbook.execution_finished", *SLA_EVENTS):
         runbook_notifications(d)
 
 
@@ -436,6 +440,8 @@ HANDLERS = {
     "runbook.execution_started": on_other,
     "runbook.execution_finished": on_other,
     "sla.breached": on_other,
+    "sla.warning": on_other,
+    "sla.report_ready": on_other,
     "escalation.fired": on_other,
 }
 
