@@ -113,6 +113,14 @@ def user_shifts(user, organization, start: datetime, end: datetime, schedules=No
     return out
 
 
+def feed_window(now: datetime) -> tuple[datetime, datetime]:
+    """What a calendar feed lists: whole UTC days, so a shift cut at the window's edge keeps its UID."""
+    from . import conf
+
+    midnight = now.astimezone(rotation.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - timedelta(days=conf.feed_past_days()), midnight + timedelta(days=conf.feed_future_days())
+
+
 def users_by_id(ids) -> dict:
     ids = {i for i in ids if i}
     return {u.pk: u for u in get_user_model().objects.filter(pk__in=ids)} if ids else {}

@@ -184,7 +184,8 @@ def ics_import(*, schedule: Schedule, data: bytes, as_layer: bool = False, layer
     if len(data) > conf.import_max_bytes():
         raise ValidationError({"file": _("The file is larger than %(n)d bytes.") % {"n": conf.import_max_bytes()}})
     parsed, skipped = parse_shifts(data, organization_id=schedule.organization_id, start=now - timedelta(days=1),
-                                   end=now + timedelta(days=conf.feed_future_days()), limit=conf.import_max_shifts())
+                                   end=now + timedelta(days=conf.feed_future_days()), limit=conf.import_max_shifts(),
+                                   tz=selectors.zone(schedule))
     layer = None
     if as_layer:
         top = max(schedule.layers.values_list("position", flat=True), default=0)

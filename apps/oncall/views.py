@@ -245,7 +245,7 @@ def feed(request, token: str):
     if found is None:
         raise Http404
     now = timezone.now()
-    start, end = now - timedelta(days=conf.feed_past_days()), now + timedelta(days=conf.feed_future_days())
+    start, end = selectors.feed_window(now)
     if found.schedule_id:
         shifts = [(found.schedule.name, s) for s in selectors.timeline(found.schedule, start, end)]
         name = _("On call: %(schedule)s") % {"schedule": found.schedule.name}
