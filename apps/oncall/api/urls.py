@@ -1,11 +1,12 @@
-from django.urls import path
-from rest_framework.routers import SimpleRouter
+from django.urls import re_path
+
+from aiops.api.routers import OptionalSlashRouter
 
 from . import views
 
-router = SimpleRouter(trailing_slash="/?")
+router = OptionalSlashRouter()
 router.register("oncall/schedules", views.ScheduleViewSet, basename="oncall-schedule")
 router.register("oncall/layers", views.LayerViewSet, basename="oncall-layer")
 router.register("oncall/overrides", views.OverrideViewSet, basename="oncall-override")
 router.register("oncall/feeds", views.CalendarFeedViewSet, basename="oncall-feed")
-urlpatterns = [path("oncall/users/me/shifts", views.MyShiftsView.as_view(), name="oncall-my-shifts")] + router.urls
+urlpatterns = [re_path(r"^oncall/users/me/shifts/?$", views.MyShiftsView.as_view(), name="oncall-my-shifts")] + router.urls
