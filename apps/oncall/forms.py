@@ -60,7 +60,8 @@ class LayerForm(forms.ModelForm):
         ids = dict(members(self.organization).filter(username__in=wanted).values_list("username", "pk"))
         unknown = [name for name in wanted if name not in ids]
         if unknown:
-            raise forms.ValidationError(_("Not members of this organisation: %(names)s") % {"names": ", ".join(unknown)})
+            raise forms.ValidationError(
+                _("Not members of this organisation: %(names)s") % {"names": ", ".join(unknown)})
         return [ids[name] for name in wanted]
 
     def clean(self):

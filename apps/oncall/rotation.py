@@ -7,17 +7,17 @@ that does not exist (spring forward) is read with the offset before the change, 
 03:30; one that happens twice (fall back) is its first occurrence. Boundaries are strictly
 increasing either way, so consecutive shifts never overlap and never leave a hole.
 
-Nothing here touches the database: selectors build `LayerSpec`s from rows and cache them.
+Nothing here touches the database: selectors build `LayerSpec`s from rows once per schedule and
+window (`selectors.ScheduleData`), and many lookups reuse them.
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-UTC = dt_timezone.utc
 HOURS, DAYS, WEEKS = "hours", "days", "weeks"
 OVERRIDE_PRIORITY = 1_000_000  # above every layer position
 
@@ -132,10 +132,7 @@ def restrict(shifts: list[Shift], restriction: Restriction | None, tz: ZoneInfo)
 
 def layer_shifts(spec: LayerSpec, start: datetime, end: datetime) -> list[Shift]:
     """The layer's shifts that overlap [start, end), restricted, not clipped."""
-    if spec.fixed:
-        shifts = [s for s in spec.fixed if s.end > start and s.start < end]
-    else:
-        shifts = _rotation(spec, start, end)
+    shifts = [s for s in spec.fixed if s.end > start and s.start < end] if spec.fixed else _rotation(spec, start, end)
     return [s for s in restrict(shifts, spec.restriction, spec.tz) if s.end > start and s.start < end]
 
 
@@ -175,6 +172,15 @@ def final(candidates: list[Shift], start: datetime, end: datetime, *, gaps: bool
         else:
             out.append(piece)
     return out
+
+
+def at(timeline: list[Shift], moment: datetime, starts: list[datetime] | None = None) -> Shift | None:
+    """The final shift covering `moment` in a computed timeline (binary search; pass `starts` to reuse)."""
+    starts = starts if starts is not None else [s.start for s in timeline]
+    i = bisect.bisect_right(starts, moment) - 1
+    if i >= 0 and moment < timeline[i].end:
+        return timeline[i]
+    return None
 
 
 def gaps_of(timeline: list[Shift]) -> list[Shift]:

@@ -143,7 +143,7 @@ def escalation_target(*, organization_id: int, schedule_id: int, target: str,
     if schedule is None:
         return None
     if target == EscalationTarget.LEAD:
-        user, why = schedule.lead, "team lead of %s" % schedule.name
+        user, why = schedule.lead, f"team lead of {schedule.name}"
     else:
         people = oncall_at(schedule, at)
         index = 1 if target == EscalationTarget.BACKUP else 0

@@ -68,7 +68,8 @@ class ScheduleDetailView(OrgScopedViewMixin, View):
             "upcoming": [(s, selectors.display_name(names.get(s.user_id))) for s in upcoming],
             "layers": [(layer, [selectors.display_name(names.get(int(p))) for p in layer.participants])
                        for layer in schedule.layers.all()],
-            "overrides": schedule.overrides.filter(layer__isnull=True, end__gt=now).select_related("user", "created_by"),
+            "overrides": schedule.overrides.filter(layer__isnull=True, end__gt=now).select_related(
+                "user", "created_by"),
             "feeds": feeds, "new_feed_url": request.session.pop("oncall_new_feed_url", None),
             "is_admin": self.has_role(Role.ADMIN), "is_operator": self.has_role(Role.OPERATOR),
             "override_form": OverrideForm(organization=request.organization, tz=tz, initial={

@@ -48,7 +48,8 @@ def test_levels_page_the_person_on_call_then_the_backup_then_the_lead(
     assert second.rcpt_tos == [users_a["viewer"].email]  # the backup layer below the admin
     fire_timers(t0 + dt.timedelta(minutes=30))
     assert smtp_server.wait_for(3)[2].rcpt_tos == [users_a["owner"].email]
-    reasons = list(NotificationDelivery.objects.filter(status="escalated").order_by("pk").values_list("reason", flat=True))
+    reasons = list(NotificationDelivery.objects.filter(status="escalated").order_by("pk")
+                   .values_list("reason", flat=True))
     assert "paged a-operator (on call for Payments)" in reasons[0]
     assert "paged a-viewer (backup for Payments)" in reasons[1]
     assert "paged a-owner (team lead of Payments)" in reasons[2]

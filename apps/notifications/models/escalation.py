@@ -5,7 +5,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aiops.models import CreatedByMixin, OrgOwnedModel, TeamOwnedModel
-
 from apps.oncall.choices import EscalationTarget
 
 from ..choices import EscalationStatus

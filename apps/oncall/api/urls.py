@@ -9,4 +9,7 @@ router.register("oncall/schedules", views.ScheduleViewSet, basename="oncall-sche
 router.register("oncall/layers", views.LayerViewSet, basename="oncall-layer")
 router.register("oncall/overrides", views.OverrideViewSet, basename="oncall-override")
 router.register("oncall/feeds", views.CalendarFeedViewSet, basename="oncall-feed")
-urlpatterns = [re_path(r"^oncall/users/me/shifts/?$", views.MyShiftsView.as_view(), name="oncall-my-shifts")] + router.urls
+urlpatterns = [
+    re_path(r"^oncall/users/me/shifts/?$", views.MyShiftsView.as_view(), name="oncall-my-shifts"),
+    *router.urls,
+]
