@@ -47,8 +47,10 @@ def timeline_chart(schedule: Schedule, start: datetime, days: int = 14) -> dict:
     def x(at: datetime) -> float:
         return LABEL + max(0.0, min(1.0, (at - start).total_seconds() / span)) * plot
 
-    finals = rotation.final(data.candidates(start, end), start, end, gaps=True)
-    lanes_src = [(spec.key, [s for s in rotation.layer_shifts(spec, start, end)]) for spec in data.specs]
+    lanes_src = [(spec.key, rotation.layer_shifts(spec, start, end)) for spec in data.specs]
+    overrides = [s for s in data.overrides if s.end > start and s.start < end]
+    # The lanes' shifts are the final timeline's candidates: the rotation maths runs once per layer.
+    finals = rotation.final([s for _, ss in lanes_src for s in ss] + overrides, start, end, gaps=True)
     users = selectors.users_by_id({s.user_id for _, ss in lanes_src for s in ss}
                                   | {s.user_id for s in data.overrides} | {s.user_id for s in finals})
     names = {pk: selectors.display_name(u) for pk, u in users.items()}
@@ -70,7 +72,7 @@ def timeline_chart(schedule: Schedule, start: datetime, days: int = 14) -> dict:
         layer_id = int(key.split(":")[1])
         lanes.append(Lane(layer_names.get(layer_id, key), y, bars(shifts)))
         y += LANE + GAP
-    lanes.append(Lane(_("Overrides"), y, bars([s for s in data.overrides if s.end > start and s.start < end])))
+    lanes.append(Lane(_("Overrides"), y, bars(overrides)))
     y += LANE + GAP
     lanes.append(Lane(_("Final"), y, bars(finals)))
     y += LANE + GAP

@@ -3,9 +3,11 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from apps.notifications import services
 from apps.notifications.models import NotificationDelivery
+from apps.oncall import selectors
 from apps.oncall import services as oncall
 from apps.oncall.choices import ShiftUnit
 from apps.timeline.models import TimelineEntry
@@ -16,16 +18,26 @@ from .conftest import alert_event
 pytestmark = pytest.mark.django_db
 
 
+BERLIN = ZoneInfo("Europe/Berlin")
+# Recent dates: the delivery log measures latency from the event's time, in a 32-bit column.
+START = (timezone.now() - dt.timedelta(days=10)).astimezone(BERLIN).date()
+
+
 @pytest.fixture
 def rota(org_a, users_a):
-    """Daily rotation operator → admin from 2 March 09:00 Berlin, weekly backup layer below."""
+    """Daily rotation operator, admin, ... (09:00 Berlin) from ten days ago, a weekly backup layer below."""
     schedule = oncall.schedule_create(organization=org_a, name="Payments", time_zone="Europe/Berlin",
                                       lead=users_a["owner"])
     oncall.layer_create(schedule=schedule, name="backup", position=1, shift_unit=ShiftUnit.WEEKS,
-                        start_date=dt.date(2026, 3, 2), participants=[users_a["viewer"].pk])
+                        start_date=START, participants=[users_a["viewer"].pk])
     oncall.layer_create(schedule=schedule, name="primary", position=2, shift_unit=ShiftUnit.DAYS,
-                        start_date=dt.date(2026, 3, 2), participants=[users_a["operator"].pk, users_a["admin"].pk])
+                        start_date=START, participants=[users_a["operator"].pk, users_a["admin"].pk])
     return schedule
+
+
+def _yesterday(hour, minute=0):
+    day = (timezone.now().astimezone(BERLIN) - dt.timedelta(days=1)).date()
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=BERLIN)
 
 
 def test_levels_page_the_person_on_call_then_the_backup_then_the_lead(
@@ -36,32 +48,35 @@ def test_levels_page_the_person_on_call_then_the_backup_then_the_lead(
         {"delay_minutes": 30, "channels": [email_channel], "oncall_schedule": rota, "oncall_target": "lead"},
     ])
     rule_for(escalate=True, escalation_policy=policy)
-    # 08:50 on 3 March: still the operator (day 1 runs to 09:00), then the admin (day 2).
-    t0 = dt.datetime(2026, 3, 3, 8, 50, tzinfo=ZoneInfo("Europe/Berlin"))
+    t0 = _yesterday(8, 50)
+    primary = selectors.oncall_at(rota, t0)[0].user_id
+    before, after = (users_a["operator"], users_a["admin"])[:: 1 if primary == users_a["operator"].pk else -1]
+    assert selectors.oncall_at(rota, t0 + dt.timedelta(minutes=15))[0].user_id == after.pk  # a handoff at 09:00
     process(alert_event(alert_a), now=t0)
     [first] = smtp_server.wait_for(1)
-    assert first.rcpt_tos == [users_a["operator"].email]
-    assert "Paging a-operator (on call for Payments)" in first.message.get_body(("plain",)).get_content()
-    # The handoff at 09:00 happens between the escalation's start and level 2: resolved when it fires.
+    assert first.rcpt_tos == [before.email]
+    assert f"Paging {before.username} (on call for Payments)" in first.message.get_body(("plain",)).get_content()
+    # Level 2 fires after the handoff and pages the backup of the person on call then.
     fire_timers(t0 + dt.timedelta(minutes=15))
     second = smtp_server.wait_for(2)[1]
-    assert second.rcpt_tos == [users_a["viewer"].email]  # the backup layer below the admin
+    assert second.rcpt_tos == [users_a["viewer"].email]  # the backup layer below
     fire_timers(t0 + dt.timedelta(minutes=30))
     assert smtp_server.wait_for(3)[2].rcpt_tos == [users_a["owner"].email]
     reasons = list(NotificationDelivery.objects.filter(status="escalated").order_by("pk")
                    .values_list("reason", flat=True))
-    assert "paged a-operator (on call for Payments)" in reasons[0]
+    assert f"paged {before.username} (on call for Payments)" in reasons[0]
     assert "paged a-viewer (backup for Payments)" in reasons[1]
     assert "paged a-owner (team lead of Payments)" in reasons[2]
     sentences = list(TimelineEntry.objects.filter(kind="escalation.fired").values_list("summary", flat=True))
-    assert any("paged a-operator (on call for Payments)" in s for s in sentences), sentences
+    assert any(f"paged {before.username} (on call for Payments)" in s for s in sentences), sentences
 
 
 def test_a_level_whose_schedule_has_nobody_says_so(alert_a, rota, rule_for, process, email_channel, smtp_server):
     policy = services.escalation_policy_save(organization=rota.organization, name="p", levels=[
         {"delay_minutes": 0, "channels": [email_channel], "oncall_schedule": rota, "oncall_target": "backup"}])
     rule_for(escalate=True, escalation_policy=policy)
-    process(alert_event(alert_a), now=dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))  # before the rotation starts
+    before_start = dt.datetime.combine(START - dt.timedelta(days=1), dt.time(12), tzinfo=BERLIN)
+    process(alert_event(alert_a), now=before_start)
     fired = NotificationDelivery.objects.get(status="escalated")
     assert "nobody on call to page" in fired.reason
     # The channel's own recipients still get the page.
@@ -88,20 +103,23 @@ def test_handoffs_and_gaps_are_announced_to_the_team_channels(
     room.team = team
     room.save()
     make_channel("webhook", url=hook.url + "/elsewhere")  # organisation-wide: not told
-    berlin = ZoneInfo("Europe/Berlin")
     with django_capture_on_commit_callbacks(execute=True):
-        oncall.schedule_check(schedule=rota, now=dt.datetime(2026, 3, 3, 8, tzinfo=berlin))
+        oncall.schedule_check(schedule=rota, now=_yesterday(8))
     with django_capture_on_commit_callbacks(execute=True):
-        oncall.schedule_check(schedule=rota, now=dt.datetime(2026, 3, 3, 9, 1, tzinfo=berlin))
+        oncall.schedule_check(schedule=rota, now=_yesterday(9, 1))
     [handoff] = hook.wait_for(1)
     assert handoff.path == "/room"
-    assert "a-admin takes over from a-operator" in str(handoff.json)
+    who, previous = (selectors.users_by_id([selectors.oncall_at(rota, t)[0].user_id])
+                     for t in (_yesterday(9, 1), _yesterday(8)))
+    who, previous = (next(iter(u.values())).username for u in (who, previous))
+    assert who != previous and f"{who} takes over from {previous}" in str(handoff.json)
+    ends = START + dt.timedelta(days=14)
     layer = rota.layers.get(name="backup")
-    layer.end_date = dt.date(2026, 3, 9)
+    layer.end_date = ends
     oncall.layer_save(layer=layer)
-    rota.layers.filter(name="primary").update(end_date=dt.date(2026, 3, 9))
+    rota.layers.filter(name="primary").update(end_date=ends)
     with django_capture_on_commit_callbacks(execute=True):
-        oncall.schedule_check(schedule=rota, now=dt.datetime(2026, 3, 3, 10, tzinfo=berlin))
+        oncall.schedule_check(schedule=rota, now=_yesterday(10))
     gap = hook.wait_for(2)[1]
     assert "Nobody is on call for Payments" in str(gap.json)
     assert all(r.path == "/room" for r in hook.requests)
