@@ -56,6 +56,8 @@ CATALOGUE: dict[str, str] = {
     "prediction.breach_forecast": "A forecast crosses a threshold.",
     "anomaly.detected": "A metric behaves unlike its history.",
     "feedback.recorded": "Someone rated an analysis or a remediation.",
+    "oncall.shift_changed": "The person on call for a schedule changed (a handoff or an override).",
+    "oncall.coverage_gap": "A schedule has nobody on call at some point in the next days.",
 }
 
 

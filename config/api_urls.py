@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("apps.changes.api.urls")),
     path("", include("apps.feedback.api.urls")),
     path("", include("apps.sla.api.urls")),
+    path("", include("apps.oncall.api.urls")),
 ]

@@ -31,6 +31,7 @@ urlpatterns = [
     path("changes/", include("apps.changes.urls")),
     path("feedback/", include("apps.feedback.urls")),
     path("sla/", include("apps.sla.urls")),
+    path("oncall/", include("apps.oncall.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]
 

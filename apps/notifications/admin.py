@@ -83,7 +83,8 @@ class NotificationRuleAdmin(OrgScopedAdmin):
 class EscalationLevelInline(admin.TabularInline):
     model = EscalationLevel
     extra = 1
-    fields = ["position", "delay_minutes", "channels", "repeat_count", "repeat_interval_minutes"]
+    fields = ["position", "delay_minutes", "channels", "repeat_count", "repeat_interval_minutes",
+              "oncall_schedule", "oncall_target"]
     exclude = ["organization"]
 
     # Levels are part of the policy: the policy admin's organisation roles decide, not Django's
@@ -106,6 +107,12 @@ class EscalationLevelInline(admin.TabularInline):
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
         formfield.queryset = self._policy_admin()._narrow(request, formfield.queryset)
+        return formfield
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = self._policy_admin()._narrow(request, formfield.queryset)
         return formfield
 
 

@@ -17,6 +17,10 @@ class NotificationsConfig(AppConfig):
 
         for name in HANDLED_EVENTS:
             events.subscribe(name, tasks.handle_event, queue="notify", batch=True)
+        from .services.oncall import ANNOUNCED_EVENTS
+
+        for name in ANNOUNCED_EVENTS:
+            events.subscribe(name, tasks.oncall_announce, queue="notify", batch=True)
         for slot, context in (
             ("alert_detail", notification_panels.alert_panel),
             ("incident_detail", notification_panels.incident_panel),

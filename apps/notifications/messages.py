@@ -289,6 +289,8 @@ def _apply_kind(msg: Message, kind: str, data: dict) -> None:
         msg.text = _("Nobody acknowledged within %(minutes)s minutes.") % {
             "minutes": data.get("after_minutes", 0)
         }
+        if data.get("paged"):
+            msg.text += " " + _("Paging %(who)s.") % {"who": data["paged"]}
     elif kind == DeliveryKind.DIGEST:
         count = int(data.get("count") or 0)
         msg.headline = ngettext(

@@ -38,6 +38,15 @@ def handle_event(batch: list[dict] | dict) -> int:
     return services.events_process(events=events.as_batch(batch), send_here=True)
 
 
+@shared_task(name="notifications.oncall_announce", acks_late=True, autoretry_for=DB_ERRORS, retry_backoff=1,
+             max_retries=30)
+def oncall_announce(batch: list[dict] | dict) -> int:
+    """`oncall.shift_changed` / `oncall.coverage_gap` → a message to the schedule's team channels."""
+    from .services.oncall import oncall_announce as announce
+
+    return events.consume(oncall_announce.name, batch, lambda fresh: announce(events=fresh)) or 0
+
+
 @shared_task(name="notifications.deliver", **SENDING)
 def deliver(delivery_id: int) -> str:
     """One attempt at one delivery (a retry, a deferred edit); the service reschedules itself on failure."""

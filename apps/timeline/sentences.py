@@ -295,9 +295,12 @@ def _notification(event: dict) -> str:
 
 def _escalation(event: dict) -> str:
     data = _d(event)
-    return _("Escalation level %(level)s fired: %(policy)s") % {
+    sentence = _("Escalation level %(level)s fired: %(policy)s") % {
         "level": first(data, "level", "step", default="?"),
         "policy": clip(first(data, "policy_name", "policy", "title"))}
+    if data.get("paged"):  # people resolved from on-call schedules when the level fired
+        sentence += " — " + _("paged %(who)s") % {"who": clip(", ".join(str(p) for p in data["paged"]))}
+    return sentence
 
 
 def _sla(event: dict) -> str:
@@ -363,5 +366,9 @@ register_formatter("sla.report_ready", _sla_report)
 register_formatter("prediction.breach_forecast", _forecast)
 register_formatter("anomaly.detected",
                    _simple(gettext_lazy("Anomaly detected: %(what)s"), "metric", "title", "name"))
+register_formatter("oncall.shift_changed", lambda e: _("%(who)s is now on call for %(schedule)s") % {
+    "who": clip(first(_d(e), "user", default="")) or _("nobody"), "schedule": clip(first(_d(e), "schedule", "title"))})
+register_formatter("oncall.coverage_gap", lambda e: _("%(schedule)s has nobody on call from %(start)s") % {
+    "schedule": clip(first(_d(e), "schedule", "title")), "start": when(first(_d(e), "gap_start", default=""))})
 register_formatter("feedback.recorded",
                    _simple(gettext_lazy("Feedback recorded: %(what)s"), "rating", "title", "comment"))

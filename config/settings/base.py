@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.changes",
     "apps.feedback",
     "apps.sla",
+    "apps.oncall",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,8 @@ from rest_framework import serializers
 
 from aiops.api.fields import OrgScopedRelatedField
 from aiops.api.serializers import OrgOwnedSerializer
+from apps.oncall.choices import EscalationTarget
+from apps.oncall.models import Schedule
 from apps.tenancy.models import Team
 
 from ..choices import ChannelKind
@@ -80,6 +82,9 @@ class EscalationLevelSerializer(serializers.Serializer):
     channels = OrgScopedRelatedField(many=True, queryset=NotificationChannel.objects.all())
     repeat_count = serializers.IntegerField(min_value=0, max_value=100, default=0)
     repeat_interval_minutes = serializers.IntegerField(min_value=1, max_value=24 * 60, default=5)
+    oncall_schedule = OrgScopedRelatedField(queryset=Schedule.objects.all(), required=False, allow_null=True,
+                                            help_text="Page whoever is on call on this schedule.")
+    oncall_target = serializers.ChoiceField(choices=EscalationTarget.choices, default=EscalationTarget.PRIMARY)
 
 
 class EscalationPolicySerializer(OrgOwnedSerializer):
@@ -101,6 +106,8 @@ class EscalationPolicySerializer(OrgOwnedSerializer):
                 "channels": [c.pk for c in lvl.channels.all()],
                 "repeat_count": lvl.repeat_count,
                 "repeat_interval_minutes": lvl.repeat_interval_minutes,
+                "oncall_schedule": lvl.oncall_schedule_id,
+                "oncall_target": lvl.oncall_target or EscalationTarget.PRIMARY,
             }
             for lvl in instance.levels.order_by("position").prefetch_related("channels")
         ]

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aiops.models import CreatedByMixin, OrgOwnedModel, TeamOwnedModel
+from apps.oncall.choices import EscalationTarget
 
 from ..choices import EscalationStatus
 
@@ -52,6 +53,16 @@ class EscalationLevel(OrgOwnedModel):
         ),
     )
     repeat_interval_minutes = models.PositiveIntegerField(_("minutes between repeats"), default=5)
+    # Page a person from an on-call schedule through this level's channels, resolved when it fires.
+    oncall_schedule = models.ForeignKey(
+        "oncall.Schedule", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("on-call schedule"),
+        help_text=_("Page whoever this schedule names when the level fires (e-mail channels write to them)."),
+    )
+    oncall_target = models.CharField(
+        _("whom on the schedule"), max_length=10, blank=True, choices=EscalationTarget.choices,
+        default=EscalationTarget.PRIMARY,
+    )
 
     class Meta:
         ordering = ["policy", "position"]

@@ -253,6 +253,8 @@ def escalation_policy_save(
                 delay_minutes=int(level.get("delay_minutes", 0)),
                 repeat_count=int(level.get("repeat_count", 0)),
                 repeat_interval_minutes=int(level.get("repeat_interval_minutes", 5) or 5),
+                oncall_schedule=level.get("oncall_schedule"),
+                oncall_target=level.get("oncall_target") or "primary",
             )
             row.channels.set(level["channels"])
     return policy

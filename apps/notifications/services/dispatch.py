@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 from aiops import events
 
 from .. import conf
-from ..choices import DeliveryKind, DeliveryStatus
+from ..choices import ChannelKind, DeliveryKind, DeliveryStatus
 from ..messages import Message, build_message
 from ..models import NotificationChannel, NotificationDelivery, NotificationThread
 from ..providers import ProviderError, SendResult, get_provider
@@ -326,13 +326,22 @@ def _send_conversation(attempts: list[_Attempt]) -> None:
         previous = attempt
 
 
+def addressed(delivery: NotificationDelivery) -> dict:
+    """The channel's config, written to the paged person where the channel can (e-mail: their address)."""
+    config = delivery.channel.config
+    recipient = (delivery.data or {}).get("recipient") or {}
+    if recipient.get("email") and delivery.channel.kind == ChannelKind.EMAIL:
+        return {**config, "to_addresses": [recipient["email"]]}
+    return config
+
+
 def _call(attempt: _Attempt) -> None:
     delivery = attempt.delivery
     started = time.monotonic()
     attempt.waited = started - attempt.prepared
     try:
         attempt.result = get_provider(delivery.channel.kind).send(
-            config=delivery.channel.config, message=attempt.message, ref=dict(attempt.known_ref)
+            config=addressed(delivery), message=attempt.message, ref=dict(attempt.known_ref)
         )
     except ProviderError as exc:
         attempt.error = exc

@@ -34,6 +34,10 @@ def policy_schedule(policy: EscalationPolicy) -> dict:
             "channels": sorted(c.pk for c in lvl.channels.all()),
             "repeat_count": lvl.repeat_count,
             "repeat_interval_minutes": lvl.repeat_interval_minutes,
+            "oncall": (
+                {"schedule_id": lvl.oncall_schedule_id, "target": lvl.oncall_target or "primary"}
+                if lvl.oncall_schedule_id else None
+            ),
         }
         for index, lvl in enumerate(
             policy.levels.order_by("position", "pk").prefetch_related("channels"), start=1
@@ -48,6 +52,7 @@ def policy_schedule(policy: EscalationPolicy) -> dict:
                 "repeat": 0,
                 "offset": lvl["delay_minutes"] * 60,
                 "channels": lvl["channels"],
+                "oncall": lvl["oncall"],
             }
         )
         interval = max(1, lvl["repeat_interval_minutes"])
@@ -55,9 +60,8 @@ def policy_schedule(policy: EscalationPolicy) -> dict:
             minutes = lvl["delay_minutes"] + repeat * interval
             if next_delay is not None and minutes >= next_delay:
                 break
-            steps.append(
-                {"level": lvl["level"], "repeat": repeat, "offset": minutes * 60, "channels": lvl["channels"]}
-            )
+            steps.append({"level": lvl["level"], "repeat": repeat, "offset": minutes * 60,
+                          "channels": lvl["channels"], "oncall": lvl["oncall"]})
     steps.sort(key=lambda s: (s["offset"], s["level"], s["repeat"]))
     return {"policy": {"id": policy.pk, "name": policy.name}, "levels": levels, "schedule": steps}
 
@@ -135,6 +139,9 @@ def _fire(escalation: Escalation, step: dict, cause: EventRef, now: datetime) ->
     escalation.current_level = level
     names = ", ".join(c.name for c in channels) or "no enabled channel"
     reason = f"level {level}" + (f" (repeat {step['repeat']})" if step["repeat"] else "") + f" → {names}"
+    person = oncall_person(escalation.organization_id, step.get("oncall"), now)
+    if step.get("oncall"):
+        reason += f"; paged {person['name']} ({person['why']})" if person else "; nobody on call to page"
     def write(**fields):
         return queue_delivery(organization_id=escalation.organization_id, event=event, now=now, subject=subject,
                               kind=DeliveryKind.ESCALATION, rule=escalation.rule, escalation=escalation,
@@ -142,6 +149,9 @@ def _fire(escalation: Escalation, step: dict, cause: EventRef, now: datetime) ->
 
     write(channel=None, status=DeliveryStatus.ESCALATED, reason=reason)  # the record that this level fired
     data = {"level": level, "repeat": step["repeat"], "after_minutes": minutes, "policy": escalation.policy_name}
+    if person:
+        data["recipient"] = {"user_id": person["user_id"], "name": person["name"], "email": person["email"]}
+        data["paged"] = f"{person['name']} ({person['why']})"
     for channel in channels:
         write(channel=channel, data=data, thread=thread_for(subject=subject, rule=escalation.rule, channel=channel))
     ctx = subject.context
@@ -161,7 +171,18 @@ def _fire(escalation: Escalation, step: dict, cause: EventRef, now: datetime) ->
         alert_id=subject.alert_id,
         incident_id=subject.incident_id,
         policy=escalation.policy_name,
+        paged=[data["paged"]] if person else [],
     )
+
+
+def oncall_person(organization_id: int, target: dict | None, now: datetime) -> dict | None:
+    """The person a level targeting an on-call schedule pages, resolved now (when the level fires)."""
+    if not target:
+        return None
+    from apps.oncall.selectors import escalation_target
+
+    return escalation_target(organization_id=organization_id, schedule_id=target["schedule_id"],
+                             target=target.get("target") or "primary", at=now)
 
 
 def escalations_stop(*, subjects=None, status: str, reason: str, now: datetime, escalations=None) -> int:

@@ -1,0 +1,95 @@
+"""Portal pages: list, detail with the 14-day timeline, layer and override forms, import, my shifts."""
+import datetime as dt
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from apps.oncall.models import Layer, Override
+
+from .test_ical import ICS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def portal(client, org_a):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+def test_schedule_pages_show_who_is_on_call_and_the_timeline(portal, users_a, payments, users_b):
+    client = portal(users_a["viewer"])
+    listing = client.get("/oncall/")
+    assert listing.status_code == 200 and b"Payments" in listing.content
+    page = client.get(f"/oncall/{payments.pk}/")
+    html = page.content.decode()
+    assert page.status_code == 200 and 'id="oncall-timeline"' in html
+    assert len(re.findall(r"<rect ", html)) >= 14  # a bar per shift across the lanes
+    assert "Primary" in html and "Business hours" in html and "Final" in html
+    assert client.get("/oncall/me/").status_code == 200
+    assert portal(users_b["admin"]).get(f"/oncall/{payments.pk}/").status_code == 404
+
+
+def test_a_gap_is_warned_on_the_schedule_page(portal, users_a, payments):
+    layer = payments.layers.get(name="Primary")
+    layer.end_date = timezone.localdate() + dt.timedelta(days=3)
+    layer.start_date = min(layer.start_date, timezone.localdate() - dt.timedelta(days=7))
+    layer.save()
+    assert 'id="coverage-gaps"' in portal(users_a["viewer"]).get(f"/oncall/{payments.pk}/").content.decode()
+
+
+def test_an_admin_edits_layers_through_the_form(portal, users_a, payments):
+    client = portal(users_a["admin"])
+    assert client.get(f"/oncall/{payments.pk}/layers/new/").status_code == 200
+    response = client.post(f"/oncall/{payments.pk}/layers/new/", {
+        "name": "Nights", "position": 3, "shift_unit": "days", "shift_length": 2, "start_date": "2026-03-02",
+        "handoff_time": "18:00", "people": "a-owner\na-operator", "restriction_weekdays": ["5", "6"],
+        "restriction_start": "22:00", "restriction_end": "06:00"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    layer = Layer.objects.get(name="Nights")
+    assert layer.participants == [users_a["owner"].pk, users_a["operator"].pk]
+    assert layer.restriction_weekdays == [5, 6] and layer.restriction_end == dt.time(6)
+    edit = client.get(f"/oncall/{payments.pk}/layers/{layer.pk}/").content.decode()
+    assert "a-owner\na-operator" in edit
+    bad = client.post(f"/oncall/{payments.pk}/layers/{layer.pk}/", {
+        "name": "Nights", "position": 3, "shift_unit": "days", "shift_length": 2, "start_date": "2026-03-02",
+        "handoff_time": "18:00", "people": "a-owner\nb-viewer", "restriction_start": "22:00"})
+    assert bad.status_code == 400 and "b-viewer" in bad.content.decode()
+    layer.refresh_from_db()
+    assert layer.participants == [users_a["owner"].pk, users_a["operator"].pk]
+    assert client.post(f"/oncall/{payments.pk}/layers/{layer.pk}/", {"delete": "1"}).status_code == 302
+    assert not Layer.objects.filter(pk=layer.pk).exists()
+    assert portal(users_a["operator"]).get(f"/oncall/{payments.pk}/layers/new/").status_code == 403
+
+
+def test_an_operator_adds_and_removes_an_override(portal, users_a, payments):
+    client = portal(users_a["operator"])
+    response = client.post(f"/oncall/{payments.pk}/overrides/", {
+        "user": users_a["owner"].pk, "start": "2026-03-03T08:00", "end": "2026-03-03T20:00", "reason": "swap"})
+    assert response.status_code == 302
+    override = Override.objects.get()
+    assert override.start == dt.datetime(2026, 3, 3, 7, tzinfo=dt.UTC)  # 08:00 Berlin (CET)
+    assert override.created_by == users_a["operator"]
+    assert client.post(f"/oncall/{payments.pk}/overrides/", {
+        "user": users_a["owner"].pk, "start": "2026-03-03T08:00", "end": "2026-03-03T07:00"}).status_code == 400
+    client.post(f"/oncall/{payments.pk}/overrides/{override.pk}/delete/")
+    assert not Override.objects.exists()
+
+
+def test_import_and_feeds_from_the_portal(portal, users_a, payments, client):
+    admin = portal(users_a["admin"])
+    response = admin.post(f"/oncall/{payments.pk}/import/", {
+        "file": SimpleUploadedFile("old.ics", ICS, content_type="text/calendar"), "as_layer": "on",
+        "layer_name": "Old tool"})
+    assert response.status_code == 302
+    assert payments.layers.filter(name="Old tool", kind="calendar").exists()
+    admin.post("/oncall/feeds/", {"schedule": payments.pk})
+    page = admin.get(f"/oncall/{payments.pk}/").content.decode()
+    url = re.search(r'id="new-feed-url">([^<]+)<', page).group(1)
+    assert "BEGIN:VCALENDAR" in client.get(url).content.decode()
+    assert 'id="new-feed-url"' not in admin.get(f"/oncall/{payments.pk}/").content.decode()  # shown once
