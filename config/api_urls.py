@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("apps.analysis.api.urls")),
     path("", include("apps.runbooks.api.urls")),
     path("", include("apps.changes.api.urls")),
+    path("", include("apps.gitsync.api.urls")),
     path("", include("apps.feedback.api.urls")),
 ]

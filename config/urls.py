@@ -26,6 +26,7 @@ urlpatterns = [
     path("analysis/", include("apps.analysis.urls")),
     path("runbooks/", include("apps.runbooks.urls")),
     path("changes/", include("apps.changes.urls")),
+    path("gitsync/", include("apps.gitsync.urls")),
     path("feedback/", include("apps.feedback.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]

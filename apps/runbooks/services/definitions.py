@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from ..choices import VersionSource
+from ..guards import managed_by
 from ..models import Runbook, RunbookVersion
 from ..schema import InvalidDefinition, Problem, validate
 from ..yamlio import checksum, dump, load
@@ -67,6 +68,11 @@ def runbook_save_definition(
     if runbook is not None and clash.exclude(pk=runbook.pk).exists():
         raise InvalidDefinition(
             [Problem(("slug",), f"{definition['slug']!r} is already used by another runbook")]
+        )
+    owner = managed_by(runbook)
+    if owner is not None and source != owner.source:
+        raise InvalidDefinition(
+            [Problem((), f"is managed by {owner.label} ({owner.path}): change it there, not here")]
         )
     digest = checksum(definition)
     if runbook is not None and runbook.checksum == digest:
