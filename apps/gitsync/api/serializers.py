@@ -45,6 +45,8 @@ class RepositorySerializer(OrgOwnedSerializer):
 
     def create(self, validated_data):
         request = self.context["request"]
+        validated_data.pop("organization", None)  # the viewset stamps these; the service sets them
+        validated_data.pop("created_by", None)
         return services.repository_create(organization=request.organization, user=request.user, **validated_data)
 
     def update(self, instance, validated_data):
