@@ -263,10 +263,19 @@ def _apply(repository: Repository, run: SyncRun, workspace, files, owner: str) -
         return
     present = {path for path, _, _ in files}
     with transaction.atomic():
+        # Runbooks the files name that this repository does not manage yet: one query, not one per file.
+        slugs = [definition["slug"] for path, _blob, _text, definition in valid if path not in managed]
+        existing = {
+            rb.slug: rb
+            for rb in Runbook.objects.filter(organization=org, slug__in=slugs).select_related("git_source__repository")
+        }
+        new_rows: list[ManagedRunbook] = []
         for index, (path, blob, text, definition) in enumerate(valid):
-            results[path] = _apply_file(repository, run, org, managed, by_slug, present, path, blob, text, definition)
+            results[path] = _apply_file(repository, run, org, managed, by_slug, present, existing, new_rows,
+                                        path, blob, text, definition)
             if index % 200 == 199:
                 _renew(repository.pk, owner)
+        ManagedRunbook.objects.bulk_create(new_rows)
         for path, row in managed.items():
             if not row.active or path in present or row.path != path:
                 continue
@@ -282,7 +291,15 @@ def _apply(repository: Repository, run: SyncRun, workspace, files, owner: str) -
     _finish_counts(run, results)
 
 
-def _apply_file(repository, run, org, managed, by_slug, present, path, blob, text, definition) -> dict:
+def _git_source(runbook: Runbook) -> ManagedRunbook | None:
+    try:
+        return runbook.git_source
+    except ManagedRunbook.DoesNotExist:
+        return None
+
+
+def _apply_file(repository, run, org, managed, by_slug, present, existing, new_rows, path, blob, text,
+                definition) -> dict:
     row = managed.get(path)
     renamed_from = None
     if row is None:
@@ -293,17 +310,17 @@ def _apply_file(repository, run, org, managed, by_slug, present, path, blob, tex
             renamed_from = row.path
     runbook = row.runbook if row is not None else None
     if runbook is None:
-        existing = Runbook.objects.filter(organization=org, slug=definition["slug"]).first()
-        if existing is not None:
-            owner = ManagedRunbook.objects.filter(runbook=existing).select_related("repository").first()
+        found = existing.get(definition["slug"])
+        if found is not None:
+            owner = _git_source(found)
             if owner is not None and owner.repository_id != repository.pk:
                 return {"path": path, "outcome": FileOutcome.INVALID,
                         "errors": [f"slug {definition['slug']!r} is managed by repository {owner.repository.name!r}"]}
             if owner is not None:
-                row, runbook = owner, existing
+                row, runbook = owner, found
                 renamed_from = owner.path if owner.path != path else None
             else:
-                runbook = existing  # a portal-made runbook now comes from Git
+                runbook = found  # a portal-made runbook now comes from Git
     try:
         saved = runbook_save_definition(
             organization=org,
@@ -323,12 +340,16 @@ def _apply_file(repository, run, org, managed, by_slug, present, path, blob, tex
         outcome = FileOutcome.UPDATED
     if saved.runbook.source_path != path:  # a rename that left the definition as it was
         Runbook.objects.filter(pk=saved.runbook.pk).update(source_path=path)
-    if row is None:
+    is_new = row is None
+    if is_new:
         row = ManagedRunbook(organization=org, repository=repository, runbook=saved.runbook)
     if row.path != path:
         managed.pop(row.path, None)
     row.path, row.blob_sha, row.checksum, row.commit_sha, row.active = path, blob, checksum(definition), run.commit_sha, True
-    row.save()
+    if is_new:
+        new_rows.append(row)
+    else:
+        row.save()
     managed[path] = row
     by_slug[definition["slug"]] = row
     result = {"path": path, "outcome": outcome, "runbook": saved.runbook.pk, "slug": saved.runbook.slug,

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from .schema import DEFAULT_TARGET, InvalidDefinition, Problem, validate
 
 MAX_DOCUMENT_BYTES = 512 * 1024
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load(text: str | bytes) -> dict:
@@ -30,9 +31,12 @@ def load(text: str | bytes) -> dict:
             ) from exc
     if len(text.encode()) > MAX_DOCUMENT_BYTES:
         raise InvalidDefinition([Problem((), f"is larger than {MAX_DOCUMENT_BYTES // 1024} KiB")])
+    # One parse gives both the nodes (for line numbers) and the data; libyaml's parser when present
+    # (about ten times faster, which a Git sync of a thousand files notices), the same errors either way.
+    loader = _Loader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text)
+        root = loader.get_single_node()
+        document = loader.construct_document(root) if root is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -41,6 +45,8 @@ def load(text: str | bytes) -> dict:
         raise InvalidDefinition([Problem((), f"is not valid YAML: {reason}{where}", line)]) from exc
     except yaml.YAMLError as exc:
         raise InvalidDefinition([Problem((), f"is not valid YAML: {exc}")]) from exc
+    finally:
+        loader.dispose()
     if root is None:
         raise InvalidDefinition([Problem((), "is empty")])
     duplicates = list(_duplicate_keys(root, ()))
