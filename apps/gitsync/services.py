@@ -45,6 +45,8 @@ def clean_fields(values: dict, instance: Repository | None = None) -> dict:
         git.protocol_of(value)
         return value.strip()
 
+    if "url" in out and not (out["url"] or "").strip():
+        errors["url"] = _("is required")
     check("url", url)
     check("branch", lambda v: git.check_ref(v.strip()))
     check("tag", lambda v: git.check_ref(v.strip(), "tag"))

@@ -35,7 +35,7 @@ from django.utils import timezone
 from apps.runbooks.choices import VersionSource
 from apps.runbooks.models import Runbook
 from apps.runbooks.schema import InvalidDefinition
-from apps.runbooks.services import runbook_save_definition
+from apps.runbooks.services import NewRunbook, runbook_create_many, runbook_save_definition
 from apps.runbooks.yamlio import checksum, load
 
 from . import conf, git
@@ -130,7 +130,7 @@ def repository_sync(*, repository_id: int, trigger: str = Trigger.MANUAL, user=N
         started = time.monotonic()
         try:
             _sync(repository, run, owner)
-        except git.GitError as exc:
+        except (git.GitError, ValueError) as exc:  # ValueError: a stored field git would refuse (see git.check_*)
             run.status, run.error = SyncStatus.FAILED, str(exc)
         except Exception as exc:  # a bug must still end the run, visibly, and free the repository
             logger.exception("git sync crashed", extra={"repository": repository_id})
@@ -270,6 +270,25 @@ def _apply(repository: Repository, run: SyncRun, workspace, files, owner: str) -
             for rb in Runbook.objects.filter(organization=org, slug__in=slugs).select_related("git_source__repository")
         }
         new_rows: list[ManagedRunbook] = []
+        fresh = [v for v in valid if v[0] not in managed and v[3]["slug"] not in by_slug and v[3]["slug"] not in existing]
+        if fresh:
+            # Runbooks nobody has yet (a first sync): created in bulk, the same first version each.
+            created = runbook_create_many(
+                organization=org,
+                items=[NewRunbook(definition, text, path, _note(run, path)) for path, _blob, text, definition in fresh],
+                source=VersionSource.GIT,
+                team=repository.team,
+            )
+            for (path, blob, _text, definition), runbook in zip(fresh, created, strict=True):
+                row = ManagedRunbook(organization=org, repository=repository, runbook=runbook, path=path, blob_sha=blob,
+                                     checksum=runbook.checksum, commit_sha=run.commit_sha)
+                new_rows.append(row)
+                managed[path] = by_slug[runbook.slug] = row
+                results[path] = {"path": path, "outcome": FileOutcome.CREATED, "runbook": runbook.pk,
+                                 "slug": runbook.slug, "version": 1}
+            _renew(repository.pk, owner)
+        fresh_paths = {v[0] for v in fresh}
+        valid = [v for v in valid if v[0] not in fresh_paths]
         for index, (path, blob, text, definition) in enumerate(valid):
             results[path] = _apply_file(repository, run, org, managed, by_slug, present, existing, new_rows,
                                         path, blob, text, definition)
