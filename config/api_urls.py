@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("apps.analysis.api.urls")),
     path("", include("apps.runbooks.api.urls")),
     path("", include("apps.changes.api.urls")),
+    path("", include("apps.gitsync.api.urls")),
     path("", include("apps.feedback.api.urls")),
     path("", include("apps.sla.api.urls")),
     path("", include("apps.oncall.api.urls")),

@@ -7,5 +7,6 @@ urlpatterns = [
     path("alertmanager/<str:token>/", hooks.receive, {"kind": "alertmanager"}, name="alertmanager-hook"),
     path("generic/<str:token>/", hooks.receive, {"kind": "generic"}, name="generic-alert-hook"),
     path("changes/", include("apps.changes.hooks_urls")),
+    path("gitsync/", include("apps.gitsync.hooks_urls")),
     path("", include("apps.notifications.hooks_urls")),
 ]

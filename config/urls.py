@@ -29,6 +29,7 @@ urlpatterns = [
     path("analysis/", include("apps.analysis.urls")),
     path("runbooks/", include("apps.runbooks.urls")),
     path("changes/", include("apps.changes.urls")),
+    path("gitsync/", include("apps.gitsync.urls")),
     path("feedback/", include("apps.feedback.urls")),
     path("sla/", include("apps.sla.urls")),
     path("oncall/", include("apps.oncall.urls")),

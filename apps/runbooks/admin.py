@@ -20,6 +20,7 @@ from .models import (
     StepResult,
     TriggerWait,
 )
+from .guards import managed_by
 from .schema import InvalidDefinition
 from .services.targets import target_credential_problems
 from .yamlio import dump, load
@@ -48,6 +49,12 @@ class RunbookAdminForm(forms.ModelForm):
 
     def clean_yaml_text(self):
         text = self.cleaned_data["yaml_text"]
+        owner = managed_by(self.instance)
+        if owner is not None:
+            raise forms.ValidationError(
+                _("This runbook is managed by %(label)s (%(path)s): change the file there.")
+                % {"label": owner.label, "path": owner.path}
+            )
         try:
             definition = load(text)
         except InvalidDefinition as exc:

@@ -18,6 +18,8 @@ from apps.alerts.models import Alert
 
 from . import services
 from .filtersets import RunbookExecutionFilterSet, RunbookFilterSet
+from .guards import managed_by
+from .schema import InvalidDefinition
 from .forms import DecisionForm, RunForm
 from .models import Runbook, RunbookExecution, RunbookVersion, SshTarget
 from .selectors import pending_approvals
@@ -54,15 +56,17 @@ class RunbookDetailView(OrgScopedViewMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         runbook = self.object
+        managed = managed_by(runbook)
         context.update(
             {
+                "managed": managed,
                 "yaml_text": services.runbook_export_yaml(runbook=runbook),
                 "versions": runbook.versions.select_related("created_by")[:50],
                 "executions": _scoped(RunbookExecution, self.request)
                 .filter(runbook=runbook)
                 .select_related("requested_by")[:20],
                 "can_run": self.has_role(Role.OPERATOR),
-                "can_edit": self.has_role(Role.ADMIN),
+                "can_edit": managed is None and self.has_role(Role.ADMIN),
                 "form": kwargs.get("form")
                 or RunForm(
                     definition=runbook.definition,
@@ -136,7 +140,11 @@ class RunbookVersionRestoreView(OrgScopedViewMixin, View):
 
     def post(self, request, pk, number):
         version = get_object_or_404(_scoped(RunbookVersion, request), runbook_id=pk, number=number)
-        result = services.runbook_restore_version(version=version, user=request.user)
+        try:
+            result = services.runbook_restore_version(version=version, user=request.user)
+        except InvalidDefinition as exc:
+            messages.error(request, "; ".join(exc.messages))
+            return redirect("runbooks:detail", pk=pk)
         if result.outcome == "unchanged":
             messages.info(request, _("Version %(n)d is already current.") % {"n": number})
         else:

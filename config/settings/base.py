@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.analysis",
     "apps.runbooks",
     "apps.changes",
+    "apps.gitsync",
     "apps.feedback",
     "apps.sla",
     "apps.oncall",

@@ -182,7 +182,10 @@ class RunbookVersionViewSet(OrgScopedReadOnlyViewSet):
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         version = self.get_object()
-        result = services.runbook_restore_version(version=version, user=request.user)
+        try:
+            result = services.runbook_restore_version(version=version, user=request.user)
+        except InvalidDefinition as exc:
+            raise Conflict("; ".join(exc.messages), code="managed_elsewhere") from exc
         return Response(RunbookSerializer(result.runbook, context={"request": request}).data)
 
 

@@ -1,6 +1,8 @@
 """Write paths of the runbooks app (HackSoft services): definitions, executions, runner, triggers."""
 
 from .definitions import (
+    NewRunbook,
+    runbook_create_many,
     runbook_export_yaml,
     runbook_import_yaml,
     runbook_restore_version,
@@ -20,6 +22,8 @@ from .executions import (
 )
 
 __all__ = [
+    "NewRunbook",
+    "runbook_create_many",
     "runbook_export_yaml",
     "runbook_import_yaml",
     "runbook_restore_version",

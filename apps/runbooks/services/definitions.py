@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from ..choices import VersionSource
+from ..guards import managed_by
 from ..models import Runbook, RunbookVersion
 from ..schema import InvalidDefinition, Problem, validate
 from ..yamlio import checksum, dump, load
@@ -68,6 +69,11 @@ def runbook_save_definition(
         raise InvalidDefinition(
             [Problem(("slug",), f"{definition['slug']!r} is already used by another runbook")]
         )
+    owner = managed_by(runbook)
+    if owner is not None and source != owner.source:
+        raise InvalidDefinition(
+            [Problem((), f"is managed by {owner.label} ({owner.path}): change it there, not here")]
+        )
     digest = checksum(definition)
     if runbook is not None and runbook.checksum == digest:
         return SaveResult(runbook, UNCHANGED)
@@ -91,6 +97,58 @@ def runbook_save_definition(
         created_by=user,
     )
     return SaveResult(runbook, outcome)
+
+
+@dataclass(frozen=True)
+class NewRunbook:
+    definition: dict  # canonical (from `yamlio.load` or `schema.validate`)
+    yaml_text: str
+    source_path: str = ""
+    note: str = ""
+
+
+@transaction.atomic
+def runbook_create_many(
+    *, organization, items: list[NewRunbook], source: str, team=None, user=None
+) -> list[Runbook]:
+    """Create runbooks that do not exist yet, each with its first version, in a few statements.
+
+    For imports of many files at once (the first Git sync of a repository of a thousand): the
+    same columns and first version as `runbook_save_definition`, without a round trip per file.
+    Raises InvalidDefinition, creating nothing, when a slug is taken or given twice.
+    """
+    slugs = [item.definition["slug"] for item in items]
+    taken = set(Runbook.objects.filter(organization=organization, slug__in=slugs).values_list("slug", flat=True))
+    twice = {slug for slug in slugs if slugs.count(slug) > 1} if len(set(slugs)) != len(slugs) else set()
+    if taken or twice:
+        raise InvalidDefinition(
+            [Problem(("slug",), f"{slug!r} is already used by another runbook") for slug in sorted(taken | twice)]
+        )
+    runbooks = []
+    for item in items:
+        runbook = Runbook(organization=organization, team=team, created_by=user, version=1,
+                          source_path=item.source_path)
+        _copy_columns(runbook, item.definition)
+        runbooks.append(runbook)
+    Runbook.objects.bulk_create(runbooks, batch_size=500)
+    RunbookVersion.objects.bulk_create(
+        [
+            RunbookVersion(
+                organization_id=organization.pk,
+                runbook=runbook,
+                number=1,
+                yaml_text=item.yaml_text,
+                definition=item.definition,
+                checksum=runbook.checksum,
+                source=source,
+                note=item.note[:500],
+                created_by=user,
+            )
+            for runbook, item in zip(runbooks, items, strict=True)
+        ],
+        batch_size=500,
+    )
+    return runbooks
 
 
 def runbook_import_yaml(

@@ -1,8 +1,10 @@
-"""`manage.py runbooks import FILE... --org SLUG` and `manage.py runbooks export --org SLUG [--out DIR]`.
+"""`manage.py runbooks import FILE... --org SLUG`, `manage.py runbooks export --org SLUG [--out DIR]`, and
+`manage.py runbooks validate PATH... [--json]` (no database: for a runbook repository's own CI).
 
 Import is all-or-nothing: every file is validated (errors carry file and line) before any is saved.
 """
 
+import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -31,8 +33,13 @@ class Command(BaseCommand):
         exp.add_argument("--org", required=True, help="organisation slug")
         exp.add_argument("--slug", action="append", help="only these runbooks (repeatable)")
         exp.add_argument("--out", help="directory to write <slug>.yaml files into (default: print)")
+        val = sub.add_parser("validate", help="Check runbook YAML files (exit status 1 when any is invalid).")
+        val.add_argument("files", nargs="+", help="YAML files or directories (searched for *.yaml and *.yml)")
+        val.add_argument("--json", action="store_true", help="print a JSON report instead of text")
 
     def handle(self, *args, **options):
+        if options["action"] == "validate":
+            return self._validate(options)
         org = Organization.objects.filter(slug=options["org"]).first()
         if org is None:
             raise CommandError(f"no organisation with slug {options['org']!r}")
@@ -88,6 +95,32 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{result.outcome:9} {result.runbook.slug} (v{result.runbook.version}) from {path}"
                 )
+
+    def _validate(self, options):
+        """Every file's problems with their lines; slugs used by two files are problems too."""
+        report, slugs = [], {}
+        for path in self._files(options["files"]):
+            entry = {"path": str(path), "valid": True, "errors": []}
+            try:
+                definition = load(path.read_bytes())
+            except InvalidDefinition as exc:
+                entry.update(valid=False, errors=exc.messages)
+            else:
+                entry["slug"] = definition["slug"]
+                if definition["slug"] in slugs:
+                    entry.update(valid=False, errors=[f"slug {definition['slug']!r} is already used by {slugs[definition['slug']]}"])
+                slugs.setdefault(definition["slug"], str(path))
+            report.append(entry)
+        invalid = [e for e in report if not e["valid"]]
+        if options["json"]:
+            self.stdout.write(json.dumps({"files": report, "valid": not invalid}, indent=2))
+        else:
+            for entry in report:
+                for message in entry["errors"]:
+                    self.stdout.write(f"{entry['path']}: {message}")
+            self.stdout.write(f"{len(report) - len(invalid)} valid, {len(invalid)} invalid")
+        if invalid:
+            raise SystemExit(1)
 
     def _export(self, org, options):
         runbooks = Runbook.objects.filter(organization=org).order_by("slug")

@@ -1,0 +1,54 @@
+"""Factories for every gitsync model; related rows are created in the same organisation."""
+
+import factory
+from django.utils import timezone
+
+from apps.gitsync.choices import SyncStatus, Trigger, WebhookProvider
+from apps.gitsync.models import ManagedRunbook, PushDelivery, Repository, SyncRun
+from tests.runbooks.factories import RunbookFactory
+from tests.tenancy.factories import OrganizationFactory
+
+
+class RepositoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Repository
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"runbooks-{n}")
+    url = factory.Sequence(lambda n: f"file:///srv/git/runbooks-{n}.git")
+    branch = "main"
+
+
+class SyncRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncRun
+
+    organization = factory.SubFactory(OrganizationFactory)
+    repository = factory.SubFactory(RepositoryFactory, organization=factory.SelfAttribute("..organization"))
+    trigger = Trigger.MANUAL
+    status = SyncStatus.SUCCEEDED
+    commit_sha = "a" * 40
+    started_at = factory.LazyFunction(timezone.now)
+
+
+class ManagedRunbookFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ManagedRunbook
+
+    organization = factory.SubFactory(OrganizationFactory)
+    repository = factory.SubFactory(RepositoryFactory, organization=factory.SelfAttribute("..organization"))
+    runbook = factory.SubFactory(RunbookFactory, organization=factory.SelfAttribute("..organization"))
+    path = factory.Sequence(lambda n: f"runbooks/r{n}.yaml")
+    blob_sha = "b" * 40
+    checksum = "c" * 64
+    commit_sha = "a" * 40
+
+
+class PushDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PushDelivery
+
+    organization = factory.SubFactory(OrganizationFactory)
+    repository = factory.SubFactory(RepositoryFactory, organization=factory.SelfAttribute("..organization"))
+    delivery_id = factory.Sequence(lambda n: f"delivery-{n}")
+    provider = WebhookProvider.GITHUB
