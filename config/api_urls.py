@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("apps.runbooks.api.urls")),
     path("", include("apps.changes.api.urls")),
     path("", include("apps.feedback.api.urls")),
+    path("", include("apps.logs.api.urls")),
 ]

@@ -27,6 +27,7 @@ urlpatterns = [
     path("runbooks/", include("apps.runbooks.urls")),
     path("changes/", include("apps.changes.urls")),
     path("feedback/", include("apps.feedback.urls")),
+    path("logs/", include("apps.logs.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.runbooks",
     "apps.changes",
     "apps.feedback",
+    "apps.logs",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,147 @@
+"""Split a raw log line into header and message, and read its level, by format conventions only.
+
+Most log formats start with some of: a timestamp (ISO 8601, syslog "Mon DD HH:MM:SS", Apache's
+bracketed "[Sun Dec 04 04:47:44 2005]", compact "yymmdd hhmmss", epoch seconds), a level word
+(bare, bracketed, or followed by a colon), bracketed thread/process fields, separators ("-", "|"),
+numeric process ids, a syslog host name, and one "component:" token (`sshd[42]:`,
+`dfs.DataNode$PacketResponder:`). The header is the leading run of such tokens; what follows is the
+message, which is what templates are mined from. Nothing here knows any system by name: a line that
+matches none of the conventions is all message.
+"""
+
+from __future__ import annotations
+
+import re
+
+LEVELS = {
+    "trace": "debug", "debug": "debug", "dbg": "debug", "fine": "debug", "finer": "debug", "finest": "debug",
+    "info": "info", "information": "info", "notice": "info", "inf": "info",
+    "warn": "warning", "warning": "warning", "wrn": "warning",
+    "error": "error", "err": "error", "severe": "error", "crit": "critical", "critical": "critical",
+    "fatal": "critical", "alert": "critical", "emerg": "critical", "panic": "critical",
+}  # fmt: skip
+MONTHS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+WEEKDAYS = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+_TIMEISH = re.compile(r"^[\[(]?\d[\d:.,\-/T+Z]*[\])]?,?$")  # 2015-07-29, 17:41:44,747, 081109, 1690000000.123
+_ISO_T = re.compile(r"^\d{4}-\d{2}-\d{2}T[\d:.,]+(Z|[+-]\d{2}:?\d{2})?$")
+_SEPARATOR = re.compile(r"^[-|:>•]+$")
+_LEVEL_TOKEN = re.compile(r"^[\[<(]?([A-Za-z]+)[\]>)]?:?$")
+# A "component:" token: identifier characters, optional [pid] or (sub), ending in a colon.
+_COMPONENT = re.compile(r"^[A-Za-z_][\w.$/\-]*(\[[^\]\s]*\]|\([^)\s]*\))?:$")
+_HOST = re.compile(r"^[A-Za-z0-9][\w.\-]*$")
+
+
+def _bracket_end(text: str, start: int) -> int:
+    """Index after the bracket group opening at `start` (nested brackets balanced), or -1."""
+    pairs = {"[": "]", "(": ")", "<": ">", "{": "}"}
+    opening = text[start]
+    closing = pairs[opening]
+    depth = 0
+    for i in range(start, min(len(text), start + 400)):
+        if text[i] == opening:
+            depth += 1
+        elif text[i] == closing:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return -1
+
+
+def _next_token(text: str, pos: int) -> tuple[str, int, int]:
+    """(token, start, end) of the next header token after whitespace; bracket groups are one token."""
+    while pos < len(text) and text[pos] in " \t":
+        pos += 1
+    if pos >= len(text):
+        return "", pos, pos
+    if text[pos] in "[<{(":
+        end = _bracket_end(text, pos)
+        if end > 0:
+            while end < len(text) and text[end] in ":,":
+                end += 1
+            return text[pos:end], pos, end
+    end = pos
+    while end < len(text) and text[end] not in " \t":
+        end += 1
+    return text[pos:end], pos, end
+
+
+def _is_time(token: str) -> bool:
+    if not any(c.isdigit() for c in token):
+        return False
+    return bool(_TIMEISH.match(token) or _ISO_T.match(token))
+
+
+def _level_of(token: str) -> str | None:
+    match = _LEVEL_TOKEN.match(token)
+    return LEVELS.get(match.group(1).lower()) if match else None
+
+
+def _bracket_is_header(token: str) -> bool:
+    """A bracketed group is header when it holds a time, a level, or a thread/process field."""
+    inner = token.strip(":,")[1:-1].strip()
+    if not inner:
+        return False
+    if _level_of(token.strip(":,")) is not None:
+        return True
+    words = inner.split()
+    if any(_is_time(w) for w in words) or (words and words[0].lower()[:3] in WEEKDAYS | MONTHS):
+        return True
+    # Thread or logger fields have no spaces ([main], [pool-1-thread-3], [QuorumPeer[myid=1]/...]).
+    return len(words) == 1
+
+
+def split(line: str) -> tuple[str, str, str | None]:
+    """(header, message, level) of one raw line; level is None when the header names none."""
+    pos, level, saw_time, tokens = 0, None, False, 0
+    text = line.rstrip("\r\n")
+    while tokens < 12:
+        token, start, end = _next_token(text, pos)
+        if not token:
+            break
+        lowered = token.lower().strip("[],:")
+        found_level = _level_of(token)
+        if _is_time(token) or (lowered[:3] in MONTHS | WEEKDAYS and len(lowered) <= 9 and lowered.isalpha()):
+            saw_time = True
+        elif found_level is not None and (level is None) and (token.isupper() or not token.isalpha()):
+            level = found_level
+        elif token[0] in "[<{(" and _bracket_is_header(token) or _SEPARATOR.match(token):
+            pass
+        elif _COMPONENT.match(token) and tokens > 0:
+            pos = end
+            break  # the component closes the header
+        elif saw_time and _HOST.match(token) and tokens > 0:
+            # A syslog host is only header when a component follows it ("host prog[pid]: msg").
+            following, _s, following_end = _next_token(text, end)
+            if following and _COMPONENT.match(following):
+                pos = following_end
+                break
+            pos = start
+            break
+        else:
+            pos = start
+            break
+        pos = end
+        tokens += 1
+    return text[:pos].strip(), text[pos:].strip(), level
+
+
+_WORD_LEVEL = re.compile(
+    r"\b(FATAL|CRITICAL|CRIT|PANIC|ERROR|ERR|SEVERE|WARN|WARNING|Exception|Traceback|panic:)\b"
+)
+
+
+def detect_level(header_level: str | None, message: str) -> str:
+    """The header's level, else a level word or exception in the message, else "info"."""
+    if header_level:
+        return header_level
+    match = _WORD_LEVEL.search(message)
+    if not match:
+        lowered = message.lower()
+        if "exception" in lowered or "error" in lowered or "failed" in lowered or "fatal" in lowered:
+            return "error"
+        return "info"
+    word = match.group(1).rstrip(":").lower()
+    if word in ("exception", "traceback"):
+        return "error"
+    return LEVELS.get(word, "error")
