@@ -117,7 +117,7 @@ def render(source, alert, query=None) -> Rendered:
         annotations = {k: escape(v) for k, v in (alert.annotations or {}).items()}
         context = Context({"labels": labels, "annotations": annotations, "instance": escape(alert.instance),
                            "service": escape(alert.service), "alertname": escape(alert.name),
-                           "fields": {k: escape(v) for k, v in fields.items()}})
+                           "fields": {k: escape(v) for k, v in fields.items()}}, autoescape=False)
         text = _ENGINE.from_string(query.query_template).render(context).strip()
     else:
         text = generated(source.kind, fields, words)

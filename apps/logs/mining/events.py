@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 _CONTINUATION = re.compile(
-    r"^(\s+at\s|\s*Caused by:|\s*\.\.\. \d+ (more|common frames omitted)|\s+File \"|Traceback \(most recent|"
+    r"^(\s+at\s|\s*Caused by:|\s*Stack trace:$|\s*\.\.\. \d+ (more|common frames omitted)|\s+File \"|Traceback \(most recent|"
     r"\s*goroutine \d+ \[|\s+\S+\.go:\d+|\s+from \S+:\d+:in|#\d+ \S|\s{2,}\S|\t)"
 )
 _PYTHON_LAST = re.compile(r"^[\w.]+(Error|Exception|Exit|Interrupt)\b")
+_GO_FUNC = re.compile(r"^[\w./*()\[\]-]+\(.*\)$")
 _FRAME = [
     re.compile(r"at [\w$.<>]+\(([\w$.\-]+\.(?:java|kt|scala|cs|groovy)):(\d+)\)"),  # Java, C#-ish
     re.compile(r"at .*? in (\S+\.cs):line (\d+)"),  # C#
@@ -78,8 +79,11 @@ def is_continuation(line: str) -> bool:
 
 
 def _ends_python_trace(event: LogEvent, line: str) -> bool:
-    """Python prints the exception ("ValueError: bad") unindented after the frames."""
-    return any('File "' in c for c in event.continuation[-3:]) and bool(_PYTHON_LAST.match(line))
+    """Unindented lines that still belong to a trace: Python's closing "ValueError: bad", Go's frames."""
+    if any('File "' in c for c in event.continuation[-3:]) and _PYTHON_LAST.match(line):
+        return True
+    # Go prints each frame as an unindented "pkg.func(args)" line above its indented file:line.
+    return any(c.lstrip().startswith("goroutine ") for c in event.continuation) and bool(_GO_FUNC.match(line))
 
 
 def fold_events(entries) -> list[LogEvent]:

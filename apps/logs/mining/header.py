@@ -29,6 +29,7 @@ _SEPARATOR = re.compile(r"^[-|:>•]+$")
 _LEVEL_TOKEN = re.compile(r"^[\[<(]?([A-Za-z]+)[\]>)]?:?$")
 # A "component:" token: identifier characters, optional [pid] or (sub), ending in a colon.
 _COMPONENT = re.compile(r"^[A-Za-z_][\w.$/\-]*(\[[^\]\s]*\]|\([^)\s]*\))?:$")
+_EXCEPTIONISH = re.compile(r"(Error|Exception|Throwable|Warning|Fault)(\[[^\]]*\])?:$")
 _HOST = re.compile(r"^[A-Za-z0-9][\w.\-]*$")
 
 
@@ -64,6 +65,12 @@ def _next_token(text: str, pos: int) -> tuple[str, int, int]:
     while end < len(text) and text[end] not in " \t":
         end += 1
     return text[pos:end], pos, end
+
+
+def _is_component(token: str) -> bool:
+    """A logger/process name (`dfs.DataNode$PacketResponder:`, `sshd[42]:`), not a message's first word
+    ("Notification:") nor an exception ("java.lang.OutOfMemoryError:")."""
+    return bool(_COMPONENT.match(token)) and any(c in token for c in ".$[(/") and not _EXCEPTIONISH.search(token)
 
 
 def _is_time(token: str) -> bool:
@@ -107,7 +114,7 @@ def split(line: str) -> tuple[str, str, str | None]:
             level = found_level
         elif token[0] in "[<{(" and _bracket_is_header(token) or _SEPARATOR.match(token):
             pass
-        elif _COMPONENT.match(token) and tokens > 0:
+        elif _is_component(token) and tokens > 0:
             pos = end
             break  # the component closes the header
         elif saw_time and _HOST.match(token) and tokens > 0:

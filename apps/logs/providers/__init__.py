@@ -39,7 +39,8 @@ def call(method: str, url: str, **kwargs):
     kwargs.setdefault("timeout", conf.timeout_seconds())
     for attempt in (1, 2):
         try:
-            response = http.request(method, url, retries=1, **kwargs)
+            # retries=0: urllib3 would otherwise sleep whatever Retry-After a source sends (an hour).
+            response = http.request(method, url, retries=0, **kwargs)
         except http.OutboundError as exc:
             raise ProviderError(str(exc), unavailable=True) from exc
         if response.status_code in (429, 503) and attempt == 1:
