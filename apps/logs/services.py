@@ -139,19 +139,12 @@ def _run(job: _Job) -> dict:
     events = fold_events(current.entries)
     window = (rendered.end - rendered.start).total_seconds()
     patterns, levels = mine(events, baseline=baseline, window_seconds=window)
-    errors = [e for e in events if LEVEL_RANK.get(_level(e.line), 9) <= 2]
-    key_lines = [{"at": e.timestamp.isoformat() if e.timestamp else "", "level": _level(e.line), "line": e.line[:500]}
+    errors = [e for e in events if LEVEL_RANK.get(e.level, 9) <= 2]
+    key_lines = [{"at": e.timestamp.isoformat() if e.timestamp else "", "level": e.level, "line": e.line[:500]}
                  for e in errors[-10:]]
     return {**result, "status": ContextStatus.OK if events else ContextStatus.EMPTY, "entries": len(events),
             "level_counts": levels, "patterns": [p.as_dict() for p in patterns[:50]], "key_lines": key_lines,
             "duration_ms": round((time.monotonic() - started) * 1000)}
-
-
-def _level(line: str) -> str:
-    from .mining import header
-
-    _head, message, level = header.split(line)
-    return header.detect_level(level, message)
 
 
 def contexts_fetch(*, alerts, force: bool = False) -> list[AlertLogContext]:

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 _CONTINUATION = re.compile(
-    r"^(\s+at\s|\s*Caused by:|\s*Stack trace:$|\s*\.\.\. \d+ (more|common frames omitted)|\s+File \"|Traceback \(most recent|"
+    r"^(\s+at\s|\s*Caused by:|\s*Stack trace:$|\s*\.\.\. \d+ (more|common frames omitted)|\s+File \"|"
+    r"Traceback \(most recent|"
     r"\s*goroutine \d+ \[|\s+\S+\.go:\d+|\s+from \S+:\d+:in|#\d+ \S|\s{2,}\S|\t)"
 )
 _PYTHON_LAST = re.compile(r"^[\w.]+(Error|Exception|Exit|Interrupt)\b")
@@ -40,6 +41,7 @@ class LogEvent:
     timestamp: datetime | None = None
     labels: dict = field(default_factory=dict)
     continuation: list[str] = field(default_factory=list)
+    level: str = ""  # set by patterns.mine
 
     @property
     def is_stack_trace(self) -> bool:

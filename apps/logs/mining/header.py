@@ -30,41 +30,23 @@ _LEVEL_TOKEN = re.compile(r"^[\[<(]?([A-Za-z]+)[\]>)]?:?$")
 # A "component:" token: identifier characters, optional [pid] or (sub), ending in a colon.
 _COMPONENT = re.compile(r"^[A-Za-z_][\w.$/\-]*(\[[^\]\s]*\]|\([^)\s]*\))?:$")
 _EXCEPTIONISH = re.compile(r"(Error|Exception|Throwable|Warning|Fault)(\[[^\]]*\])?:$")
+_DIGIT = re.compile(r"\d")
 _HOST = re.compile(r"^[A-Za-z0-9][\w.\-]*$")
 
 
-def _bracket_end(text: str, start: int) -> int:
-    """Index after the bracket group opening at `start` (nested brackets balanced), or -1."""
-    pairs = {"[": "]", "(": ")", "<": ">", "{": "}"}
-    opening = text[start]
-    closing = pairs[opening]
-    depth = 0
-    for i in range(start, min(len(text), start + 400)):
-        if text[i] == opening:
-            depth += 1
-        elif text[i] == closing:
-            depth -= 1
-            if depth == 0:
-                return i + 1
-    return -1
+# One header token: a bracket group (one level of nesting, as in "[QuorumPeer[myid=1]/...]") with any
+# trailing ":" or ",", or a run of non-blanks; leading blanks skipped.
+_TOKEN = re.compile(
+    r"[ \t]*(\[[^\[\]]*(?:\[[^\[\]]*\][^\[\]]*)*\][:,]*|<[^<>\s]*>[:,]*|\([^()]*\)[:,]*|\{[^{}]*\}[:,]*|\S+)"
+)
 
 
 def _next_token(text: str, pos: int) -> tuple[str, int, int]:
     """(token, start, end) of the next header token after whitespace; bracket groups are one token."""
-    while pos < len(text) and text[pos] in " \t":
-        pos += 1
-    if pos >= len(text):
-        return "", pos, pos
-    if text[pos] in "[<{(":
-        end = _bracket_end(text, pos)
-        if end > 0:
-            while end < len(text) and text[end] in ":,":
-                end += 1
-            return text[pos:end], pos, end
-    end = pos
-    while end < len(text) and text[end] not in " \t":
-        end += 1
-    return text[pos:end], pos, end
+    match = _TOKEN.match(text, pos)
+    if match is None:
+        return "", len(text), len(text)
+    return match.group(1), match.start(1), match.end(1)
 
 
 def _is_component(token: str) -> bool:
@@ -74,7 +56,7 @@ def _is_component(token: str) -> bool:
 
 
 def _is_time(token: str) -> bool:
-    if not any(c.isdigit() for c in token):
+    if not _DIGIT.search(token):
         return False
     return bool(_TIMEISH.match(token) or _ISO_T.match(token))
 

@@ -54,6 +54,7 @@ def mine(events: list[LogEvent], *, baseline: list[LogEvent] | None = None, wind
     level_of: dict[int, dict[str, int]] = {}
     for event in events:
         match = miner.add(event.line)
+        event.level = match.level
         levels[match.level] = levels.get(match.level, 0) + 1
         tid = match.template.id
         pattern = found.get(tid)
