@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("apps.feedback.api.urls")),
     path("", include("apps.sla.api.urls")),
     path("", include("apps.oncall.api.urls")),
+    path("", include("apps.logs.api.urls")),
 ]

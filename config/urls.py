@@ -33,6 +33,7 @@ urlpatterns = [
     path("feedback/", include("apps.feedback.urls")),
     path("sla/", include("apps.sla.urls")),
     path("oncall/", include("apps.oncall.urls")),
+    path("logs/", include("apps.logs.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.feedback",
     "apps.sla",
     "apps.oncall",
+    "apps.logs",
 ]
 
 MIDDLEWARE = [
