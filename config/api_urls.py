@@ -12,4 +12,6 @@ urlpatterns = [
     path("", include("apps.runbooks.api.urls")),
     path("", include("apps.changes.api.urls")),
     path("", include("apps.feedback.api.urls")),
+    path("", include("apps.metrics.api.urls")),
+    path("", include("apps.predictions.api.urls")),
 ]

@@ -27,6 +27,8 @@ urlpatterns = [
     path("runbooks/", include("apps.runbooks.urls")),
     path("changes/", include("apps.changes.urls")),
     path("feedback/", include("apps.feedback.urls")),
+    path("metrics/", include("apps.metrics.urls")),
+    path("predictions/", include("apps.predictions.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]
 

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "apps.runbooks",
     "apps.changes",
     "apps.feedback",
+    "apps.metrics",
+    "apps.predictions",
 ]
 
 MIDDLEWARE = [
