@@ -135,29 +135,36 @@ def score(timestamps, values, params: DetectorParams = DEFAULT) -> DetectionResu
         seasonal[count < 2] = np.nan
         r_season = x - seasonal
     floor = _floor(x, p)
-    z_local = np.abs(r_local) / np.maximum(_robust_scale(r_local, p.scale_window), floor)
+    local_scale = _robust_scale(r_local, p.scale_window)
+    z_local = np.abs(r_local) / np.maximum(local_scale, floor)
     z_level = np.abs(r_level) / np.maximum(_robust_scale(r_level, p.scale_window), floor)
     z_season = np.abs(r_season) / np.maximum(_robust_scale(r_season, p.scale_window), floor)
     zs = np.vstack([w * np.nan_to_num(z, nan=0.0) for w, z in zip(p.weights, (z_local, z_level, z_season))])
     best = np.argmax(zs, axis=0)
     z = zs[best, np.arange(n)]
     z[: p.warmup] = 0.0
+    valid = np.isfinite(local_scale)
     # Relative to this series' own history of surprises: one threshold then fits every series.
-    q = _running_quantile(z, p.norm_quantile, p.norm_window, p.warmup)
+    q = _running_quantile(np.where(valid, z, np.nan), p.norm_quantile, p.norm_window, p.warmup)
     raw = 1.0 - np.exp(-np.maximum(z / q - 1.0, 0.0) / p.z_scale)
     scores = _hold_off(raw, p.hold_off)
     expected = np.where(best == 2, seasonal, np.where(best == 1, before, local))
     expected = np.where(np.isfinite(expected), expected, x)
+    # How sudden the move is: the step from the recent rows against the usual step-to-step change.
+    jump = np.zeros(n)
+    if n > 3:
+        jump[3:] = x[3:] - np.median(sliding_window_view(x[:-1], 3), axis=1)[: n - 3]
+    z_jump = np.abs(jump) / np.maximum(np.nan_to_num(_robust_scale(jump, p.scale_window), nan=np.inf), floor)
     kinds = []
     for i in range(n):
         if raw[i] <= 0:
             kinds.append("")
-        elif best[i] == 2:
-            kinds.append(PATTERN_BREAK)
+        elif z_jump[i] >= 4.0:  # a sudden move away from the last rows: spike or drop
+            kinds.append(SPIKE if jump[i] > 0 else DROP)
         elif best[i] == 1:
             kinds.append(TREND_CHANGE)
         else:
-            kinds.append(SPIKE if r_local[i] > 0 else DROP)
+            kinds.append(PATTERN_BREAK)
     return DetectionResult(scores, raw, expected, kinds)
 
 
@@ -181,6 +188,9 @@ def _running_quantile(z: np.ndarray, q: float, window: int, warmup: int) -> np.n
     stride = 25
     for t in range(warmup + 50, n, stride):
         past = z[max(warmup, t - window):t]
+        past = past[np.isfinite(past)]
+        if len(past) < 100:  # too few surprises seen to know what is unusual for this series
+            continue
         out[t:t + stride] = max(float(np.quantile(past, q)), 1e-6)
     return out
 
