@@ -16,4 +16,6 @@ urlpatterns = [
     path("", include("apps.sla.api.urls")),
     path("", include("apps.oncall.api.urls")),
     path("", include("apps.logs.api.urls")),
+    path("", include("apps.metrics.api.urls")),
+    path("", include("apps.predictions.api.urls")),
 ]

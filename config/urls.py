@@ -34,6 +34,8 @@ urlpatterns = [
     path("sla/", include("apps.sla.urls")),
     path("oncall/", include("apps.oncall.urls")),
     path("logs/", include("apps.logs.urls")),
+    path("metrics/", include("apps.metrics.urls")),
+    path("predictions/", include("apps.predictions.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]
 

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "apps.sla",
     "apps.oncall",
     "apps.logs",
+    "apps.metrics",
+    "apps.predictions",
 ]
 
 MIDDLEWARE = [
