@@ -428,45 +428,31 @@ class _Batch:
         target = best.incident
         merged: list[int] = []
         if config.auto_merge and best.merge_with:
-            causes = [i for i in [target, *best.merge_with] if i.status != IncidentStatus.RESOLVED]
-            if len(causes) > 1 and all(_mergeable(i) for i in causes):
-                target = min(causes, key=lambda i: (i.started_at, i.number))
-                self.pending.flush()
-                for other in causes:
-                    if other.pk != target.pk:
-                        merge(
-                            target,
-                            other,
-                            graph=self.graph,
-                            label_keys=config.label_keys,
-                            reason=f"{alert.service or alert.name} connects the root causes of both incidents "
-                            "in the dependency graph, with timing consistent with one failure.",
-                        )
-                        hood.merged(target, other)
-                        merged.append(other.pk)
-                best = Match(target, best.strategy, best.score, best.reason)
+            causes = [target, *best.merge_with]
+            why = "in the dependency graph, with timing consistent with one failure."
         elif config.auto_merge and best.strategy == Strategy.TOPOLOGY and not weigher.causal:
-            causes = [
-                m.incident
-                for m in matches
-                if m.joins_root and m.strategy == Strategy.TOPOLOGY and m.incident.status != IncidentStatus.RESOLVED
-            ]
-            if len(causes) > 1 and all(_mergeable(i) for i in causes):
-                target = min(causes, key=lambda i: (i.started_at, i.number))
-                self.pending.flush()  # merging recomputes both incidents from their stored links
-                for other in causes:
-                    if other.pk != target.pk:
-                        merge(
-                            target,
-                            other,
-                            graph=self.graph,
-                            label_keys=config.label_keys,
-                            reason=f"{alert.service or alert.name} connects the root causes of both incidents "
-                            "in the dependency graph: one failure.",
-                        )
-                        hood.merged(target, other)
-                        merged.append(other.pk)
-                best = next(m for m in matches if m.incident.pk == target.pk)
+            causes = [m.incident for m in matches if m.joins_root and m.strategy == Strategy.TOPOLOGY]
+            why = "in the dependency graph: one failure."
+        else:
+            causes = []
+        causes = [i for i in causes if i.status != IncidentStatus.RESOLVED]
+        if len(causes) > 1 and all(_mergeable(i) for i in causes):
+            target = min(causes, key=lambda i: (i.started_at, i.number))
+            self.pending.flush()  # merging recomputes both incidents from their stored links
+            for other in causes:
+                if other.pk != target.pk:
+                    merge(
+                        target,
+                        other,
+                        graph=self.graph,
+                        label_keys=config.label_keys,
+                        reason=f"{alert.service or alert.name} connects the root causes of both incidents {why}",
+                    )
+                    hood.merged(target, other)
+                    merged.append(other.pk)
+            best = next((m for m in matches if m.incident.pk == target.pk), None) or Match(
+                target, best.strategy, best.score, best.reason
+            )
         if target.status == IncidentStatus.RESOLVED:
             apply_status(
                 target,

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from math import comb
 
+from tests.incidents.scenarios import _downstream
+
 T0 = datetime(2025, 6, 2, 8, 0, 0, tzinfo=UTC)
 DURATION_S = 3 * 3600
 NOISE_NAMES = ["CronJobFailed", "CertificateExpiresSoon", "DiskWillFillIn4Hours", "PodRestarted"]
@@ -123,23 +125,6 @@ def build_graph(variant: Variant, rng: random.Random) -> tuple[dict[str, list[st
     return edges, kinds
 
 
-def _dependents(edges: dict[str, list[str]], root: str) -> dict[str, int]:
-    reverse: dict[str, list[str]] = {}
-    for source, targets in edges.items():
-        for t in targets:
-            reverse.setdefault(t, []).append(source)
-    hops, frontier = {root: 0}, [root]
-    while frontier:
-        nxt = []
-        for node in frontier:
-            for dep in sorted(reverse.get(node, [])):
-                if dep not in hops:
-                    hops[dep] = hops[node] + 1
-                    nxt.append(dep)
-        frontier = nxt
-    return hops
-
-
 def generate(variant: Variant, seed: int, failures: int, noise: int) -> Storm:
     rng = random.Random(f"{variant.name}/{seed}/{failures}/{noise}")
     edges, kinds = build_graph(variant, rng)
@@ -155,7 +140,7 @@ def generate(variant: Variant, seed: int, failures: int, noise: int) -> Storm:
         start = rng.uniform(0, DURATION_S - 600)
         failing = set()
         last = start
-        for service, hop in _dependents(edges, root).items():
+        for service, hop in _downstream(edges, root).items():
             if hop and rng.random() < variant.silent:
                 continue  # a silent dependent: degraded, no alert rule fires
             failing.add(service)
