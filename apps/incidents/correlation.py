@@ -37,7 +37,7 @@ from apps.alerts.choices import AlertStatus
 from apps.alerts.models import Alert
 from apps.topology.graph import TopologyGraph, graph_for
 
-from . import conf
+from . import causal, conf
 from .choices import ACTIVE_STATUSES, IncidentStatus, Strategy
 from .lifecycle import apply_status
 from .locking import lock_organization
@@ -57,6 +57,8 @@ class Match:
     # The alert's service is a dependency of the incident's root-cause service, or depends on it
     # directly: it sits on the incident's causal chain, so it can tie two incidents together.
     joins_root: bool = False
+    # Causal linking: incidents this alert shows to be the same failure (merged into one).
+    merge_with: list = field(default_factory=list)
 
 
 @dataclass
@@ -79,6 +81,8 @@ class _Weigher:
     def __init__(self, alert: Alert, config: CorrelationConfig, graph: TopologyGraph):
         self.alert, self.config, self.graph = alert, config, graph
         self.node = graph.node_for(alert.service, alert.environment)
+        self.noise = causal.non_propagating(alert.name)
+        self.causal = config.topology_enabled and graph.has_edges(self.node)
         self.related = (
             graph.related(self.node, config.topology_max_hops)
             if self.node is not None and config.topology_enabled
@@ -212,6 +216,8 @@ class Neighbourhood:
 
     def __init__(self, organization_id: int, alerts: list[Alert], weighers: list[_Weigher], config: CorrelationConfig):
         self.window = timedelta(minutes=config.window_minutes)
+        # Causal links reach further back for distant symptoms (the horizon grows per hop).
+        self.reach = self.window + timedelta(seconds=conf.seconds_per_hop() * conf.max_hops())
         self.since = _reopenable_since(config)
         state = Q(status__in=ACTIVE_STATUSES)
         if self.since is not None:
@@ -219,8 +225,8 @@ class Neighbourhood:
         self._in_batch_window = state & Q(
             organization_id=organization_id,
             merged_into__isnull=True,
-            started_at__lte=max(a.starts_at for a in alerts) + self.window,
-            last_alert_at__gte=min(a.starts_at for a in alerts) - self.window,
+            started_at__lte=max(a.starts_at for a in alerts) + self.reach,
+            last_alert_at__gte=min(a.starts_at for a in alerts) - self.reach,
         )
         self.holders: dict[str, set[int]] = defaultdict(set)
         asked = sorted(set().union(*(w.query_keys() | {w.gk_key} for w in weighers)) - {None})
@@ -242,7 +248,7 @@ class Neighbourhood:
         rows = Incident.objects.filter(self._in_batch_window, condition).defer("root_cause_evidence")
         return {i.pk: i for i in rows}  # root_cause_evidence is recomputed before every save
 
-    def holds(self, incident: Incident, alert: Alert) -> bool:
+    def holds(self, incident: Incident, alert: Alert, span: timedelta | None = None) -> bool:
         """Is the alert inside the incident's event-time window, and may the incident take it?"""
         if incident.merged_into_id is not None:
             return False
@@ -251,10 +257,8 @@ class Neighbourhood:
                 return False
             if incident.resolved_at is None or incident.resolved_at < self.since:
                 return False
-        return (
-            incident.started_at <= alert.starts_at + self.window
-            and incident.last_alert_at >= alert.starts_at - self.window
-        )
+        span = span or self.window
+        return incident.started_at <= alert.starts_at + span and incident.last_alert_at >= alert.starts_at - span
 
     def sharing(self, keys, alert: Alert) -> dict[int, set[str]]:
         """Incidents in the alert's window holding any of `keys`, with the keys each holds."""
@@ -264,12 +268,12 @@ class Neighbourhood:
                 matched[incident_id].add(key)
         return {i: k for i, k in matched.items() if self.holds(self.incidents[i], alert)}
 
-    def candidates(self, alert: Alert) -> list[Incident]:
+    def candidates(self, alert: Alert, span: timedelta | None = None) -> list[Incident]:
         """Every incident in the window, most recent first, up to the candidate limit."""
         if not self._complete:
             self.incidents.update(self._read(~Q(pk__in=list(self.incidents))))
             self._complete = True
-        inside = [i for i in self.incidents.values() if self.holds(i, alert)]
+        inside = [i for i in self.incidents.values() if self.holds(i, alert, span)]
         inside.sort(key=lambda i: i.last_alert_at, reverse=True)
         return inside[: conf.candidate_limit()]
 
@@ -293,13 +297,18 @@ def decide(weigher: _Weigher, hood: Neighbourhood) -> tuple[list[Match], str]:
     incidents in the window weighed, with the contradiction check the weak strategies need.
     """
     alert, config = weigher.alert, weigher.config
+    if weigher.noise:
+        return _decide_noise(weigher, hood)
+    if weigher.causal:
+        return _decide_causal(weigher, hood)
     # The group key is left out here: Alertmanager groups by alert name, so it is shared by many
     # unrelated incidents, and it only matters when nothing stronger matches (below).
     matched = hood.sharing(weigher.query_keys() - {weigher.gk_key}, alert)
+    matched = {i: k for i, k in matched.items() if not causal.is_noise_incident(hood.incidents[i])}
     strong = [m for m in (weigher.weigh(hood.incidents[i], keys) for i, keys in matched.items()) if m and m.score > 40]
     if strong:
         return _best_first(strong, alert), ""
-    candidates = hood.candidates(alert)
+    candidates = [c for c in hood.candidates(alert) if not causal.is_noise_incident(c)]
     if not candidates:
         return [], (
             f"No open incident has alerts within {config.window_minutes} min of this alert's start "
@@ -323,6 +332,69 @@ def decide(weigher: _Weigher, hood: Neighbourhood) -> tuple[list[Match], str]:
         f"{len(candidates)} open incident(s) within the window, none related: "
         f"{weigher.contradiction(candidates[0]) or 'no shared service, label or dependency'}."
     )
+
+
+def _decide_noise(weigher: _Weigher, hood: Neighbourhood) -> tuple[list[Match], str]:
+    """A non-propagating alert joins only its own repeats (same name on the same service)."""
+    alert = weigher.alert
+    svc = alert.service or ""
+    keys = {weigher.svc_key} if weigher.svc_key else {weigher.gk_key} - {None}
+    for incident_id in hood.sharing(keys, alert):
+        incident = hood.incidents[incident_id]
+        stats = (incident.service_stats or {}).get(svc) or {}
+        if causal.is_noise_incident(incident) and alert.name in stats.get("names", ()):
+            return [
+                Match(
+                    incident,
+                    Strategy.TEMPORAL,
+                    90,
+                    f"{alert.name} on {svc or 'the same source'} again, within the "
+                    f"{weigher.config.window_minutes} min window.",
+                )
+            ], ""
+    return [], (
+        f"{alert.name} is a non-propagating alert class: it says nothing about the services depending on "
+        f"{svc or 'its source'}, so it opens an incident of its own and never joins or absorbs a failure's."
+    )
+
+
+def _decide_causal(weigher: _Weigher, hood: Neighbourhood) -> tuple[list[Match], str]:
+    """Placed in the dependency graph: labels first, then only causally consistent incidents."""
+    alert = weigher.alert
+    if weigher.label_keys:
+        labelled = hood.sharing(set(weigher.label_keys), alert)
+        found = [
+            m
+            for m in (weigher.weigh(hood.incidents[i], k) for i, k in labelled.items())
+            if m and m.strategy == Strategy.LABEL and not causal.is_noise_incident(m.incident)
+        ]
+        if found:
+            return _best_first(found, alert), ""
+    candidates = hood.candidates(alert, hood.reach)
+    found = causal.links(weigher, candidates, hood.window)
+    if not found:
+        return [], causal.no_link_reason(weigher, len(candidates))
+    best = found[0]
+    late = conf.late_cause_seconds()
+    best_root = causal.root_of(best.incident)[1]
+    together = []
+    for other in found[1:]:
+        if other.incident.pk == best.incident.pk:
+            continue
+        if other.relation == "cause":
+            together.append(other.incident)  # the alert is upstream of both roots: their common cause
+        elif best.relation == other.relation == "symptom" and best.hops == other.hops == 1:
+            other_root = causal.root_of(other.incident)[1]
+            if (
+                best.strong_root
+                and other.strong_root
+                and abs(
+                    (causal._time(best_root, "first_seen") - causal._time(other_root, "first_seen")).total_seconds()
+                )
+                <= late
+            ):
+                together.append(other.incident)  # both roots are direct dependencies, failing together
+    return [Match(best.incident, Strategy.TOPOLOGY, 80 - 10 * best.hops, best.reason, merge_with=together)], ""
 
 
 def _mergeable(incident: Incident) -> bool:
@@ -355,28 +427,32 @@ class _Batch:
         best = matches[0]
         target = best.incident
         merged: list[int] = []
-        if config.auto_merge and best.strategy == Strategy.TOPOLOGY:
-            causes = [
-                m.incident
-                for m in matches
-                if m.joins_root and m.strategy == Strategy.TOPOLOGY and m.incident.status != IncidentStatus.RESOLVED
-            ]
-            if len(causes) > 1 and all(_mergeable(i) for i in causes):
-                target = min(causes, key=lambda i: (i.started_at, i.number))
-                self.pending.flush()  # merging recomputes both incidents from their stored links
-                for other in causes:
-                    if other.pk != target.pk:
-                        merge(
-                            target,
-                            other,
-                            graph=self.graph,
-                            label_keys=config.label_keys,
-                            reason=f"{alert.service or alert.name} connects the root causes of both incidents "
-                            "in the dependency graph: one failure.",
-                        )
-                        hood.merged(target, other)
-                        merged.append(other.pk)
-                best = next(m for m in matches if m.incident.pk == target.pk)
+        if config.auto_merge and best.merge_with:
+            causes = [target, *best.merge_with]
+            why = "in the dependency graph, with timing consistent with one failure."
+        elif config.auto_merge and best.strategy == Strategy.TOPOLOGY and not weigher.causal:
+            causes = [m.incident for m in matches if m.joins_root and m.strategy == Strategy.TOPOLOGY]
+            why = "in the dependency graph: one failure."
+        else:
+            causes = []
+        causes = [i for i in causes if i.status != IncidentStatus.RESOLVED]
+        if len(causes) > 1 and all(_mergeable(i) for i in causes):
+            target = min(causes, key=lambda i: (i.started_at, i.number))
+            self.pending.flush()  # merging recomputes both incidents from their stored links
+            for other in causes:
+                if other.pk != target.pk:
+                    merge(
+                        target,
+                        other,
+                        graph=self.graph,
+                        label_keys=config.label_keys,
+                        reason=f"{alert.service or alert.name} connects the root causes of both incidents {why}",
+                    )
+                    hood.merged(target, other)
+                    merged.append(other.pk)
+            best = next((m for m in matches if m.incident.pk == target.pk), None) or Match(
+                target, best.strategy, best.score, best.reason
+            )
         if target.status == IncidentStatus.RESOLVED:
             apply_status(
                 target,

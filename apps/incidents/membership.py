@@ -75,6 +75,7 @@ def _add_to_stats(stats: dict, alert: Alert, node_id: int | None) -> None:
             "alerts": 0,
             "firing": 0,
             "first_seen": seen,
+            "last_seen": seen,
             "first_alert_id": alert.pk,
             "first_title": alert.summary or alert.name,
             "severity": alert.severity,
@@ -83,6 +84,8 @@ def _add_to_stats(stats: dict, alert: Alert, node_id: int | None) -> None:
     entry["alerts"] += 1
     if alert.status == AlertStatus.FIRING:
         entry["firing"] += 1
+    if seen > entry.get("last_seen", entry["first_seen"]):
+        entry["last_seen"] = seen
     if seen < entry["first_seen"]:
         entry.update(first_seen=seen, first_alert_id=alert.pk, first_title=alert.summary or alert.name)
     if SEVERITY_RANK.get(alert.severity, 0) > SEVERITY_RANK.get(entry["severity"], 0):
