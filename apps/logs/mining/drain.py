@@ -7,8 +7,9 @@ only for tie-breaking, as in drain3). Above the threshold the message joins the 
 positions that differ become `<*>`; otherwise it starts a new template.
 
 We keep our own implementation rather than drain3's because the benchmark (tests/benchmarks/
-test_logs.py) measured it both more accurate on raw lines (drain3 has no header handling) and
-faster, and because it keeps no pickled state: templates are plain data, persisted as JSON.
+test_logs.py) measured it far more accurate on raw lines (drain3 has no header handling or
+masking by default: GA 0.53 raw vs 0.99 here), and because it keeps no pickled state. It is slower
+than drain3's bare default (about a quarter of its lines/s, header split and masking included).
 """
 
 from __future__ import annotations

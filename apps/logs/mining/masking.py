@@ -2,8 +2,8 @@
 
 Token by token (values hold no blanks): a token holding a digit is a value (`blk_-69522958`,
 `worker-7`, `0x14ed93`, `10.0.0.1:8080`, `35ms`, a UUID), and so is a URL, an e-mail or an
-absolute path without digits; `key=value` keeps its key. Deciding by the digit first keeps the regexes off
-the common path, which is what makes mining faster than drain3 with masking on. Every mask is `<*>`, the Loghub convention, so
+absolute path without digits; `key=value` keeps its key. The digit test runs before any regex, to
+keep the value patterns off the common path. Every mask is `<*>`, the Loghub convention, so
 templates compare equal whatever kind of value filled them.
 """
 
