@@ -61,8 +61,8 @@ def _fire(timer: SLATimer, now: datetime) -> str:
     if timer.kind == TimerKind.BREACH:
         if state.breached:
             return _breach(timer, clock, state, facts, now)
-        if state.state in OPEN_STATES and state.deadline_at and state.deadline_at > now:
-            return _move(timer, state.deadline_at)
+        if state.state in OPEN_STATES and state.deadline_at and state.deadline_at >= now:
+            return _move(timer, state.deadline_at)  # at the deadline itself it is not passed yet
         return _retire(timer, "met" if state.state == ClockState.MET else "paused")
     if state.state in OPEN_STATES and state.warning_at and state.warning_at <= now:
         timer.fired_at, timer.outcome = now, "warned"

@@ -41,6 +41,7 @@ def test_breach_fires_once_with_event_and_suggested_reason(org_a, brief_slas, fi
     assert run_commit(services.timers_fire, now=deadline - timedelta(seconds=59))["warned"] == 1
     assert Event.objects.filter(name="sla.warning").count() == 1
     assert run_commit(services.timers_fire, now=deadline - timedelta(seconds=1))["breached"] == 0
+    assert run_commit(services.timers_fire, now=deadline)["moved"] == 1  # due, but not passed: kept
     assert run_commit(services.timers_fire, now=deadline + timedelta(seconds=1))["breached"] == 1
     assert run_commit(services.timers_fire, now=deadline + timedelta(seconds=30)) == {
         "warned": 0, "breached": 0, "moved": 0, "retired": 0}
