@@ -9,6 +9,8 @@ from .models import MetricSource
 
 
 class MetricSourceForm(forms.ModelForm):
+    url = forms.URLField(label=_("base URL"), max_length=500, assume_scheme="https",
+                         help_text=_("The API root, e.g. http://prometheus:9090 or https://mimir.example/prometheus."))
     headers = forms.CharField(
         label=_("extra headers"), required=False,
         widget=SecretJSONInput(attrs={"rows": 3, "placeholder": _("unchanged — type to replace")}),

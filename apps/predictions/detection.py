@@ -39,7 +39,7 @@ class DetectorParams:
     z_scale: float = 1.0
     hold_off: int = 120
     min_scale_fraction: float = 0.02  # of the running inter-quartile range: flat series are not infinitely sensitive
-    norm_quantile: float = 0.99
+    norm_quantile: float = 0.995
     norm_window: int = 5000
     weights: tuple = (1.0, 1.0, 1.0)  # local, level, seasonal
 
