@@ -17,8 +17,9 @@ class OrgScopedFilterBackend(DjangoFilterBackend):
         if filterset is None:
             return None
         organization = request_organization(request)
-        for flt in filterset.filters.values():
-            if isinstance(flt, QuerySetRequestMixin):
+        for name, flt in filterset.filters.items():
+            # Only filters the request uses: narrowing costs queries (shared-object lookups).
+            if isinstance(flt, QuerySetRequestMixin) and name in request.query_params:
                 choices = flt.get_queryset(request)
                 if choices is not None:
                     scoped = scope_choices(choices, request.user, organization)
