@@ -145,3 +145,21 @@ def test_resolution_resolves_pagerduty(alert_a, pagerduty, pagerduty_channel, ru
     assert (
         NotificationThread.objects.get().provider_ref["dedup_key"] == pagerduty.requests[0].json["dedup_key"]
     )
+
+
+def test_a_month_old_event_still_records_its_delivery(alert_a, slack, slack_bot_channel, rule_for, process):
+    """The latency column holds ~24.8 days of milliseconds; an older event (a replay, a late
+    digest) is clamped instead of failing the row's check constraint and losing the outcome."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.notifications.services.dispatch import LATENCY_MS_MAX
+
+    rule_for(slack_bot_channel)
+    event = alert_event(alert_a)
+    event["occurred_at"] = (timezone.now() - timedelta(days=30)).isoformat()
+    process(event)
+    slack.wait_for(1)
+    [row] = NotificationDelivery.objects.filter(alert=alert_a)
+    assert row.status == "sent" and row.latency_ms == LATENCY_MS_MAX

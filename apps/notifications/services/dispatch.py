@@ -46,6 +46,9 @@ OVERWRITE_REF = {
 }
 
 
+LATENCY_MS_MAX = 2**31 - 1
+
+
 def backoff_seconds(attempts: int) -> float:
     base = conf.retry_base_seconds() * 2 ** max(0, attempts - 1)
     return min(conf.retry_max_seconds(), base) * random.uniform(1.0, 1.1)
@@ -458,7 +461,10 @@ def _outcome(delivery, now, status, *, reason: str = "", response: str = "", dur
     delivery.response = (response or "")[: conf.response_max_chars()]
     delivery.duration_ms = duration
     delivery.sent_at = now if status == DeliveryStatus.SENT else None
-    delivery.latency_ms = max(0, latency) if status == DeliveryStatus.SENT and latency is not None else None
+    # Clamped to the column (2^31-1 ms, ~24.8 days): a delivery of a month-old event (a digest, a
+    # replay) must still record its outcome.
+    delivery.latency_ms = (min(max(0, latency), LATENCY_MS_MAX)
+                           if status == DeliveryStatus.SENT and latency is not None else None)
 
 
 def _announce_all(deliveries) -> None:
