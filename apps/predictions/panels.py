@@ -1,7 +1,7 @@
 """The alert page panel: the predictive alert card (trend chart, ETA, actions) and escalation odds."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from aiops.access import access_for
 from aiops.roles import Role

@@ -17,7 +17,6 @@ Never asserts on figures.
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from aiops.api.parsers import StrictJSONParser
 from aiops.api.permissions import CRUD_ADMIN, READ
 from aiops.api.viewsets import OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
+from aiops.exceptions import ActionRefused
 from aiops.roles import Role
 
 from .. import services
@@ -185,7 +186,7 @@ class RunbookVersionViewSet(OrgScopedReadOnlyViewSet):
         try:
             result = services.runbook_restore_version(version=version, user=request.user)
         except InvalidDefinition as exc:
-            raise Conflict("; ".join(exc.messages), code="managed_elsewhere") from exc
+            raise ActionRefused("; ".join(exc.messages), code="managed_elsewhere") from exc
         return Response(RunbookSerializer(result.runbook, context={"request": request}).data)
 
 
