@@ -11,15 +11,14 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Aggregate, Avg, BooleanField, Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import TruncDay, TruncWeek
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aiops.conf import setting
+from aiops.links import absolute_reverse
 
 from .choices import SEVERITY_RANK, AlertStatus, AuthType, IntegrationKind, Severity
 from .models import Alert, AlertEvent, Integration
@@ -102,7 +101,7 @@ def integration_webhook_url(integration: Integration) -> str:
     Alertmanager and Grafana post to /hooks/alertmanager/<token>/; generic JSON has its own path.
     """
     name = "generic-alert-hook" if integration.kind == IntegrationKind.GENERIC else "alertmanager-hook"
-    return settings.AIOPS_BASE_URL + reverse(name, kwargs={"token": integration.token})
+    return absolute_reverse(name, kwargs={"token": integration.token})
 
 
 def _yaml_quote(value: str) -> str:

@@ -1,10 +1,9 @@
 """The compact alert summary every alert.* event carries, so consumers need not import our models."""
-from django.conf import settings
-from django.urls import reverse
+from aiops.links import absolute_reverse
 
 
 def alert_url(alert) -> str:
-    return settings.AIOPS_BASE_URL + reverse("alerts:detail", kwargs={"pk": alert.pk})
+    return absolute_reverse("alerts:detail", kwargs={"pk": alert.pk})
 
 
 def alert_summary(alert) -> dict:

@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from aiops import events
+from aiops.links import absolute_reverse
 
 from . import context as context_mod
 from . import incident_support, offline, providers, runbook_hooks
@@ -355,8 +356,6 @@ def provider_test(*, provider: LLMProvider) -> LLMProvider:
 
 def completion_summary(analysis: Analysis) -> dict:
     """The `analysis.completed` payload: enough for notifications and the timeline to act on."""
-    from django.conf import settings
-    from django.urls import reverse
 
     return {
         "analysis_id": analysis.pk,
@@ -373,5 +372,5 @@ def completion_summary(analysis: Analysis) -> dict:
         "root_cause": analysis.root_cause[:500],
         "failure_reason": analysis.failure_reason[:500],
         "suggested_runbook": (analysis.suggested_runbook or {}).get("name"),
-        "url": settings.AIOPS_BASE_URL + reverse("analysis:detail", kwargs={"pk": analysis.pk}),
+        "url": absolute_reverse("analysis:detail", kwargs={"pk": analysis.pk}),
     }

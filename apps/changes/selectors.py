@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
+from aiops.links import absolute_reverse
 from apps.alerts.models import Alert
 
 from . import conf
@@ -19,7 +18,7 @@ from .scoring import Score
 
 
 def source_webhook_url(source: ChangeSource) -> str:
-    return settings.AIOPS_BASE_URL + reverse("changes-hook", kwargs={"token": source.token})
+    return absolute_reverse("changes-hook", kwargs={"token": source.token})
 
 
 def visible_alerts(*, user, organization):

@@ -1,11 +1,10 @@
 """The compact change summary that change.* events carry, so consumers need not import our models."""
 
-from django.conf import settings
-from django.urls import reverse
+from aiops.links import absolute_reverse
 
 
 def change_url(change) -> str:
-    return settings.AIOPS_BASE_URL + reverse("changes:detail", kwargs={"pk": change.pk})
+    return absolute_reverse("changes:detail", kwargs={"pk": change.pk})
 
 
 def change_title(change) -> str:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from aiops.admin import OrgScopedAdmin
+from aiops.links import absolute_reverse
 from aiops.roles import Role
 
-from . import conf, git, services
+from . import git, services
 from .choices import Trigger
 from .forms import RepositoryAdminForm
 from .models import ManagedRunbook, PushDelivery, Repository, SyncRun
@@ -38,7 +38,7 @@ class RepositoryAdmin(OrgScopedAdmin):
     def webhook_url(self, obj):
         if not obj.webhook_token:
             return "—"
-        return conf.base_url() + reverse("gitsync-hook", args=[obj.webhook_token])
+        return absolute_reverse("gitsync-hook", args=[obj.webhook_token])
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

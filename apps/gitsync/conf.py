@@ -2,7 +2,6 @@
 
 import os
 
-from django.conf import settings
 
 from aiops.conf import setting
 
@@ -81,4 +80,6 @@ def hook_rate_limit() -> int:
 
 
 def base_url() -> str:
-    return settings.AIOPS_BASE_URL
+    from aiops.links import base_url as public_base_url
+
+    return public_base_url()

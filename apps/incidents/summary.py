@@ -1,11 +1,10 @@
 """The compact incident summary every incident.* event carries (consumers never import our models)."""
 
-from django.conf import settings
-from django.urls import reverse
+from aiops.links import absolute_reverse
 
 
 def incident_url(incident) -> str:
-    return settings.AIOPS_BASE_URL + reverse("incidents:detail", kwargs={"pk": incident.pk})
+    return absolute_reverse("incidents:detail", kwargs={"pk": incident.pk})
 
 
 def incident_summary(incident) -> dict:

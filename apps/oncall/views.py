@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import ListView, View
 
+from aiops.links import absolute_reverse
 from aiops.roles import Role
 from aiops.views import OrgScopedViewMixin
 
@@ -212,7 +212,7 @@ class FeedCreateView(OrgScopedViewMixin, View):
         feed, token = services.feed_create(organization=request.organization, schedule=schedule,
                                            user=None if schedule else request.user, created_by=request.user,
                                            name=schedule.name if schedule else request.user.get_username())
-        request.session["oncall_new_feed_url"] = request.build_absolute_uri(reverse("oncall:feed", args=[token]))
+        request.session["oncall_new_feed_url"] = absolute_reverse("oncall:feed", args=[token])
         return redirect("oncall:schedule", pk=schedule.pk) if schedule else redirect("oncall:my-shifts")
 
 

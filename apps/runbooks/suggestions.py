@@ -6,17 +6,17 @@ whose trigger matches the alert is offered, so the analysis points at something 
 """
 from __future__ import annotations
 
-from django.conf import settings
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.text import slugify
+
+from aiops.links import absolute_reverse
 
 from .models import Runbook
 from .selectors import runbooks_for_alert
 
 
 def _found(runbook: Runbook, reason: str) -> dict:
-    url = settings.AIOPS_BASE_URL + reverse("runbooks:detail", args=[runbook.pk])
+    url = absolute_reverse("runbooks:detail", args=[runbook.pk])
     return {"name": runbook.name, "id": runbook.pk, "url": url, "reason": reason}
 
 

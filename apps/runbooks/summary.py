@@ -1,11 +1,10 @@
 """The compact execution summary every runbook.* event carries (consumers never import our models)."""
 
-from django.conf import settings
-from django.urls import reverse
+from aiops.links import absolute_reverse
 
 
 def execution_url(execution) -> str:
-    return settings.AIOPS_BASE_URL + reverse("runbooks:execution-detail", kwargs={"pk": execution.pk})
+    return absolute_reverse("runbooks:execution-detail", kwargs={"pk": execution.pk})
 
 
 def execution_summary(execution) -> dict:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import csv
 import io
 
-from django.conf import settings
 from django.http import HttpResponse
-from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from aiops.links import absolute_reverse
 
 from .choices import Target
 
@@ -21,7 +21,7 @@ def download(report, fmt: str) -> HttpResponse:
 
 
 def report_url(report) -> str:
-    return settings.AIOPS_BASE_URL + reverse("sla:report", kwargs={"pk": report.pk})
+    return absolute_reverse("sla:report", kwargs={"pk": report.pk})
 
 
 def _pct(value) -> str:

@@ -22,7 +22,10 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-insecure-change-me-" + "x
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-AIOPS_BASE_URL = env.str("AIOPS_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The address `make run` serves on, and the public URL every absolute link uses (aiops/links.py):
+# AIOPS_BASE_URL when set (behind a proxy), else http://<AIOPS_BIND>, so a changed port needs one setting.
+AIOPS_BIND = env.str("AIOPS_BIND", default="127.0.0.1:8000")
+AIOPS_BASE_URL = (env.str("AIOPS_BASE_URL", default="") or f"http://{AIOPS_BIND}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -35,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files: /api/docs/ works offline
     "guardian",
     "django_celery_beat",
     "aiops",
@@ -190,6 +194,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar's static files, not a CDN (works offline, same-origin CSP).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, bind, web_workers, quiet, **options):
         bindir = os.path.dirname(sys.executable)
         level = "WARNING" if quiet else "INFO"
-        env = child_env(LOG_LEVEL=level)
+        env = child_env(LOG_LEVEL=level, AIOPS_BIND=bind)  # links default to http://<bind> (aiops/links.py)
         celery = os.path.join(bindir, "celery")
         queues = ",".join(q.name for q in current_app.conf.task_queues)
         worker = [celery, "-A", "config", "worker", "-Q", queues, "--concurrency", "2", "-l", level,

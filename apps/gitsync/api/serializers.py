@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import reverse
 from rest_framework import serializers
 
 from aiops.access import access_for
 from aiops.api.fields import OrgScopedRelatedField, SecretField
 from aiops.api.serializers import OrgOwnedSerializer
+from aiops.links import absolute_reverse
 from aiops.roles import Role
 from apps.tenancy.models import Team
 
-from .. import conf, services
+from .. import services
 from ..models import ManagedRunbook, PushDelivery, Repository, SyncRun
 
 EDITABLE = [
@@ -63,7 +63,7 @@ class RepositorySerializer(OrgOwnedSerializer):
         if instance.webhook_token and request is not None and org is not None and access_for(request.user).has_role(
             org.pk, Role.ADMIN
         ):
-            data["webhook_url"] = conf.base_url() + reverse("gitsync-hook", args=[instance.webhook_token])
+            data["webhook_url"] = absolute_reverse("gitsync-hook", args=[instance.webhook_token])
         return data
 
 

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from aiops.api.permissions import CRUD_ADMIN, READ
 from aiops.api.views import OrgScopedAPIView
 from aiops.api.viewsets import OrgScopedMixin, OrgScopedModelViewSet
+from aiops.links import absolute_reverse
 from aiops.roles import Role
 
 from .. import selectors, services
@@ -150,9 +151,7 @@ class CalendarFeedViewSet(mixins.CreateModelMixin, OrgScopedMixin, viewsets.Read
         with as_drf_errors():
             feed, token = services.feed_create(organization=self.organization, created_by=request.user, **data)
         body = CalendarFeedSerializer(feed, context=self.get_serializer_context()).data
-        from django.urls import reverse
-
-        body["url"] = request.build_absolute_uri(reverse("oncall:feed", args=[token]))
+        body["url"] = absolute_reverse("oncall:feed", args=[token])
         return Response(body, status=201)
 
     @action(detail=True, methods=["post"])
