@@ -6,8 +6,8 @@ current subscriber has receipted, and re-sends the others to the subscribers tha
 backing off exponentially (grace, 2 x grace, ... at most MAX_BACKOFF). While a subscriber's queue
 (or the fan-out queue) still holds messages, its events are most likely waiting in it, not lost:
 the sweep postpones them by one grace period instead of queueing a second copy behind the first,
-so a slow worker is not buried under re-sends (up to MAX_BACKOFF after the event; then it re-sends
-anyway). An event that still fails
+so a slow worker is not buried under re-sends (for at most POSTPONE_GRACES grace periods after the
+event; then it re-sends anyway: the queue may be busy with newer messages while this one was lost). An event that still fails
 after AIOPS_EVENT_MAX_SWEEPS is given up, logged loudly and shown in the backlog, so one poison
 event cannot keep the queue busy for ever; re-opening it is one admin action.
 """
@@ -30,6 +30,7 @@ from .models import Event, EventReceipt
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 900
+POSTPONE_GRACES = 4
 
 
 def max_sweeps() -> int:
@@ -56,7 +57,7 @@ def sweep(*, now: datetime | None = None, limit: int = 2000) -> SweepResult:
     result = SweepResult()
     to_send: dict[str, tuple[events.Subscription, list[dict]]] = {}
     busy = _busy_queues()
-    cap = timedelta(seconds=MAX_BACKOFF_SECONDS)
+    cap = timedelta(seconds=events.grace_seconds() * POSTPONE_GRACES)
     with transaction.atomic():
         due = list(
             Event.objects.select_for_update(skip_locked=True)

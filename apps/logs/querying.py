@@ -123,5 +123,5 @@ def render(source, alert, query=None) -> Rendered:
         text = generated(source.kind, fields, words)
     spec = {"terms": fields, "words": words}
     key = hashlib.sha256(f"{source.pk}\x00{text}\x00{sorted(fields.items())}\x00{start.isoformat()}\x00"
-                         f"{end.isoformat()}".encode()).hexdigest()
+                         f"{end.isoformat()}".encode("utf-8", "surrogatepass")).hexdigest()
     return Rendered(text=text, spec=spec, start=start, end=end, dedupe_key=key)
