@@ -6,3 +6,10 @@ class ChatopsConfig(AppConfig):
     name = "apps.chatops"
     label = "chatops"
     verbose_name = _("ChatOps")
+
+    def ready(self):
+        from apps.notifications.messages import register_message_extender
+
+        from .buttons import extend_message
+
+        register_message_extender(extend_message)

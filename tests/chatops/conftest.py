@@ -36,6 +36,14 @@ def response_url_contract(req):
     assert len(body.get("text", "")) <= 3000
 
 
+@pytest.fixture(autouse=True)
+def _fresh_replay_cache():
+    """Signatures seen by an earlier test (same body, same second) must not count as replays here."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def workspace(org_a):
     return SlackWorkspaceFactory(organization=org_a, team_id="T0ACME", name="Acme Slack")
