@@ -1,5 +1,6 @@
 """ChatOps fixtures: a Slack workspace of org A, requests signed exactly as Slack signs them, a response_url stub."""
 import hashlib
+import itertools
 import hmac
 import time
 from urllib.parse import urlencode
@@ -10,6 +11,8 @@ from django.urls import reverse
 from tests.notifications.contracts import slack_message
 
 from .factories import SIGNING_SECRET, ChatIdentityFactory, SlackWorkspaceFactory
+
+_trigger = itertools.count(1)
 
 
 def slack_signature(body: bytes, ts: str, secret: str = SIGNING_SECRET) -> str:
@@ -76,7 +79,7 @@ def command(client, workspace, response_stub, django_capture_on_commit_callbacks
             "token": "deprecated", "team_id": team_id, "team_domain": "acme", "channel_id": "C1",
             "channel_name": "ops", "user_id": user_id, "user_name": user_id.lower(), "command": "/aiops",
             "text": text, "api_app_id": "A1", "response_url": response_stub.url + "/commands/T0ACME/1/abc",
-            "trigger_id": "1.2.3",
+            "trigger_id": f"1.2.{next(_trigger)}",  # unique per request, as in Slack
         }).encode()
         with django_capture_on_commit_callbacks(execute=True):
             ack = signed(client, body)
