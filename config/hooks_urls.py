@@ -8,5 +8,6 @@ urlpatterns = [
     path("generic/<str:token>/", hooks.receive, {"kind": "generic"}, name="generic-alert-hook"),
     path("changes/", include("apps.changes.hooks_urls")),
     path("gitsync/", include("apps.gitsync.hooks_urls")),
+    path("chatops/", include("apps.chatops.hooks_urls")),
     path("", include("apps.notifications.hooks_urls")),
 ]

@@ -37,6 +37,7 @@ urlpatterns = [
     path("logs/", include("apps.logs.urls")),
     path("metrics/", include("apps.metrics.urls")),
     path("predictions/", include("apps.predictions.urls")),
+    path("chatops/", include("apps.chatops.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]
 

@@ -23,6 +23,13 @@ DEFAULT_COLOR = "#808080"
 RESOLVED_COLOR = "#2eb67d"
 EMOJI = {"critical": "🚨", "warning": "⚠️", "info": "ℹ️"}
 ACK_ACTION = "aiops_acknowledge"
+# Apps that answer more buttons (ChatOps) add them: fn(msg, organization_id=, ctx=, data=) -> None.
+MESSAGE_EXTENDERS: list = []
+
+
+def register_message_extender(fn) -> None:
+    if fn not in MESSAGE_EXTENDERS:
+        MESSAGE_EXTENDERS.append(fn)
 EXCERPT_KEYS = ("excerpt", "summary", "root_cause", "explanation", "analysis", "text")
 RECOMMENDATION_KEYS = (
     "recommendation",
@@ -236,6 +243,7 @@ def build_message(
     data: dict,
     alerts: list[dict] | None = None,
     alert_count: int = 0,
+    organization_id: int | None = None,
 ) -> Message:
     """The message for one delivery: the subject's current facts plus what this delivery adds."""
     msg = _base(ctx, kind, event_name, subject_key)
@@ -255,6 +263,8 @@ def build_message(
         msg.actions.append(Action(_("Start Runbook"), url=msg.url + "#runbooks"))
     if subject_kind == "execution" and event_name == "runbook.approval_needed" and msg.url:
         msg.actions = [Action(_("Review and approve"), url=msg.url, style="primary")]
+    for extend in MESSAGE_EXTENDERS:
+        extend(msg, organization_id=organization_id, ctx=ctx, data=data)
     if data.get("message"):  # a runbook's own notification text
         msg.text = str(data["message"])
     if data.get("severity") in COLORS:

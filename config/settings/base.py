@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.logs",
     "apps.metrics",
     "apps.predictions",
+    "apps.chatops",
 ]
 
 MIDDLEWARE = [

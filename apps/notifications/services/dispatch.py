@@ -71,6 +71,7 @@ def render(delivery: NotificationDelivery) -> Message:
         data=data,
         alerts=alerts,
         alert_count=count,
+        organization_id=delivery.organization_id,
     )
 
 

@@ -1,0 +1,74 @@
+"""Chat workspaces bound to an organisation, and chat identities linked (explicitly) to portal users."""
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from aiops.fields import EncryptedTextField
+from aiops.models import CreatedByMixin, OrgOwnedModel
+
+from .choices import ChatProvider
+
+
+class SlackWorkspace(OrgOwnedModel, CreatedByMixin):
+    """One Slack workspace (team) installed for one organisation, by a manually pasted bot token."""
+
+    team_id = models.CharField(
+        _("Slack team ID"), max_length=32, unique=True,
+        help_text=_("The workspace ID (T…); a workspace belongs to one organisation."),
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    bot_token = EncryptedTextField(_("bot token"), blank=True, help_text=_("xoxb-…; write-only."))
+    signing_secret = EncryptedTextField(_("signing secret"), help_text=_("From the Slack app's Basic Information; write-only."))
+    api_url = models.URLField(_("Web API base URL"), blank=True,
+                              help_text=_("Leave empty for https://slack.com/api/."))
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        db_table = "chatops_slack_workspaces"
+        ordering = ["name", "team_id"]
+        verbose_name = _("Slack workspace")
+
+    def __str__(self):
+        return self.name or self.team_id
+
+
+class TeamsWebhook(OrgOwnedModel, CreatedByMixin):
+    """A Microsoft Teams outgoing webhook: Teams signs each message with the secret it showed once."""
+
+    name = models.CharField(_("name"), max_length=200)
+    secret = EncryptedTextField(
+        _("security token"), help_text=_("The base64 HMAC secret Teams shows when the webhook is created; write-only."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        db_table = "chatops_teams_webhooks"
+        ordering = ["name"]
+        verbose_name = _("Teams outgoing webhook")
+
+    def __str__(self):
+        return self.name
+
+
+class ChatIdentity(OrgOwnedModel):
+    """A chat user linked by that user's own confirmation in the portal (never guessed by e-mail)."""
+
+    provider = models.CharField(_("provider"), max_length=10, choices=ChatProvider.choices, default=ChatProvider.SLACK)
+    workspace = models.ForeignKey(SlackWorkspace, on_delete=models.CASCADE, related_name="identities",
+                                  verbose_name=_("workspace"))
+    external_id = models.CharField(_("chat user ID"), max_length=64)
+    display_name = models.CharField(_("chat name"), max_length=200, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_identities",
+                             verbose_name=_("portal user"))
+
+    class Meta:
+        db_table = "chatops_identities"
+        ordering = ["workspace", "external_id"]
+        verbose_name = _("linked chat account")
+        verbose_name_plural = _("linked chat accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "external_id"], name="chatops_identity_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.display_name or self.external_id} → {self.user}"
