@@ -36,6 +36,7 @@ urlpatterns = [
     path("logs/", include("apps.logs.urls")),
     path("metrics/", include("apps.metrics.urls")),
     path("predictions/", include("apps.predictions.urls")),
+    path("capacity/", include("apps.capacity.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]
 

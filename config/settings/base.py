@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.logs",
     "apps.metrics",
     "apps.predictions",
+    "apps.capacity",
 ]
 
 MIDDLEWARE = [
