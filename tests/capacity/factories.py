@@ -50,3 +50,12 @@ class CapacityReportFactory(factory.django.DjangoModelFactory):
     report_type = "on_demand"
     generated_at = factory.LazyFunction(timezone.now)
     period_start = factory.LazyFunction(lambda: timezone.now().date())
+
+
+class ThresholdStateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "capacity.ThresholdState"
+
+    threshold = factory.SubFactory(CapacityThresholdFactory)
+    metric = factory.SubFactory(CapacityMetricFactory,
+                                organization=factory.SelfAttribute("..threshold.organization"))
