@@ -14,7 +14,8 @@ class ResourceQueryForm(forms.ModelForm):
 
     class Meta:
         model = ResourceQuery
-        fields = "__all__"
+        fields = ["name", "kind", "source", "usage_query", "capacity_query", "unit", "name_labels",
+                  "step_seconds", "history_days", "enabled"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

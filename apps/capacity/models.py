@@ -5,7 +5,10 @@ A `ResourceQuery` names a metric source and two PromQL templates, usage and capa
 its usage query returns is one resource, kept as a `CapacityMetric` row keyed by the hash of its
 label set so a rescan updates it instead of adding one.
 """
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +18,13 @@ from aiops.models import CreatedByMixin, OrgOwnedModel
 from .choices import ReportType, ResourceKind, Trend, Unit
 
 PERCENT = [MinValueValidator(0.0), MaxValueValidator(100.0)]
+
+
+def validate_regex(value: str) -> None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValidationError(_("Not a regular expression: %(error)s") % {"error": exc}) from None
 
 
 class ResourceQuery(OrgOwnedModel, CreatedByMixin):
@@ -64,7 +74,8 @@ class CapacityMetric(OrgOwnedModel):
     usage_trend = models.CharField(_("trend"), max_length=12, choices=Trend.choices, default=Trend.UNKNOWN)
     growth_per_day = models.FloatField(_("growth (points/day)"), default=0.0)
     eta = models.JSONField(_("time to threshold (days)"), default=dict,
-                           help_text=_('{"80": {"p10": d, "p50": d, "p90": d}, "90": ..., "100": ...}; null = not within the history\'s trend'))
+                           help_text=_('{"80": {"p10": d, "p50": d, "p90": d}, "90": …, "100": …}; '
+                                       'null = the trend does not reach it'))
     days_to_exhaustion = models.FloatField(_("days to 100 % (P50)"), null=True, blank=True)
     predicted_exhaustion = models.DateTimeField(_("predicted exhaustion"), null=True, blank=True)
     history = models.JSONField(_("history"), default=list, help_text=_("[[timestamp, usage %]] for the chart"))
@@ -87,7 +98,7 @@ class CapacityThreshold(OrgOwnedModel, CreatedByMixin):
     name = models.CharField(_("name"), max_length=200)
     resource_type = models.CharField(_("kind"), max_length=20, choices=ResourceKind.choices, blank=True,
                                      help_text=_("Empty: every kind."))
-    resource_pattern = models.CharField(_("resource pattern"), max_length=255, blank=True,
+    resource_pattern = models.CharField(_("resource pattern"), max_length=255, blank=True, validators=[validate_regex],
                                         help_text=_("Regular expression on the resource name; empty matches all."))
     warning_threshold = models.FloatField(_("warning %"), default=80.0, validators=PERCENT)
     critical_threshold = models.FloatField(_("critical %"), default=90.0, validators=PERCENT)
@@ -116,6 +127,9 @@ class ThresholdState(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["threshold", "metric"], name="capacitystate_once")]
+
+    def __str__(self):
+        return f"{self.threshold_id}/{self.metric_id}: {'firing' if self.firing else 'quiet'}"
 
 
 class CapacityReport(OrgOwnedModel):

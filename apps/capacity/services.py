@@ -19,7 +19,7 @@ from aiops import events
 from apps.metrics.client import MetricQueryError, PrometheusClient, Series
 from apps.predictions import alerting
 
-from . import conf, recommend, trend
+from . import recommend, trend
 from .choices import ResourceKind, Trend
 from .models import CapacityMetric, CapacityThreshold, ResourceQuery, ThresholdState
 from .templates import defaults_for
@@ -96,8 +96,8 @@ def fetch(query: ResourceQuery, *, end: datetime | None = None) -> list[tuple[Se
         cap = _match(one, capacity)
         if cap is None:
             continue
-        by_time = dict(zip(cap.timestamps, cap.values))
-        rows = [(t, u, by_time.get(t)) for t, u in zip(one.timestamps, one.values)]
+        by_time = dict(zip(cap.timestamps, cap.values, strict=False))
+        rows = [(t, u, by_time.get(t)) for t, u in zip(one.timestamps, one.values, strict=False)]
         rows = [(t, u, c) for t, u, c in rows if c is not None and math.isfinite(c) and c > 0 and math.isfinite(u)]
         if rows:
             out.append((one, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]))
@@ -123,7 +123,7 @@ def scan_rows(*, query: ResourceQuery, rows) -> list[CapacityMetric]:
         for one, ts, usage, capacity in rows:
             if len(ts) < 2:
                 continue
-            percents = [100.0 * u / c for u, c in zip(usage, capacity)]
+            percents = [100.0 * u / c for u, c in zip(usage, capacity, strict=False)]
             result = trend.analyse(ts, percents, step=query.step_seconds)
             saved.append(_save(query, one, ts, usage, capacity, percents, result, now))
         ResourceQuery.objects.filter(pk=query.pk).update(last_run_at=now, last_error="")
@@ -134,17 +134,18 @@ def scan_rows(*, query: ResourceQuery, rows) -> list[CapacityMetric]:
 
 def _save(query, one, ts, usage, capacity, percents, result: trend.Analysis, now) -> CapacityMetric:
     stride = max(1, len(ts) // 400)
-    history = [[t, round(p, 4)] for t, p in zip(ts[::stride], percents[::stride])]
+    history = [[t, round(p, 4)] for t, p in zip(ts[::stride], percents[::stride], strict=False)]
     if history[-1][0] != ts[-1]:
         history.append([ts[-1], round(percents[-1], 4)])
     full = result.eta.get("100")
     days = full["p50"] if full else None
     fields = dict(
-        organization_id=query.organization_id, resource_type=query.kind, resource_name=resource_name(query, one.labels)[:300],
+        organization_id=query.organization_id, resource_type=query.kind,
+        resource_name=resource_name(query, one.labels)[:300],
         labels={k: v for k, v in one.labels.items() if k != "__name__"}, unit=query.unit,
         current_usage=float(usage[-1]), current_capacity=float(capacity[-1]), usage_percent=round(percents[-1], 4),
         usage_trend=result.trend, growth_per_day=result.growth_per_day, eta=result.eta, days_to_exhaustion=days,
-        predicted_exhaustion=(datetime.fromtimestamp(result.at, UTC) + timedelta(days=days)) if days is not None else None,
+        predicted_exhaustion=None if days is None else datetime.fromtimestamp(result.at, UTC) + timedelta(days=days),
         history=history, last_updated=now,
         trend_line={"level": result.level, "slope": result.growth_per_day, "sigma": result.sigma,
                     "slope_se": result.slope_se, "at": result.at},

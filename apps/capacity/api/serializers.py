@@ -6,6 +6,7 @@ from apps.metrics.models import MetricSource
 
 from ..choices import ReportType
 from ..models import CapacityMetric, CapacityReport, CapacityThreshold, ResourceQuery
+from ..templates import defaults_for
 
 
 class ResourceQuerySerializer(OrgOwnedSerializer):
@@ -18,6 +19,16 @@ class ResourceQuerySerializer(OrgOwnedSerializer):
         fields = ["id", "name", "kind", "source", "usage_query", "capacity_query", "unit", "name_labels",
                   "step_seconds", "history_days", "enabled", "last_run_at", "last_error", "created_at", "updated_at"]
         read_only_fields = ["last_run_at", "last_error", "created_at", "updated_at"]
+
+    def validate(self, attrs):
+        kind = attrs.get("kind", getattr(self.instance, "kind", None))
+        defaults = defaults_for(kind) if kind else {}
+        for name in ("usage_query", "capacity_query"):
+            if name in attrs and not attrs[name].strip():
+                attrs[name] = defaults.get(name, "")
+            if self.instance is not None and name in attrs and not attrs[name]:
+                raise serializers.ValidationError({name: "This kind has no default; write the query."})
+        return attrs
 
 
 class CapacityMetricSerializer(OrgOwnedSerializer):

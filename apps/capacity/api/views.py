@@ -13,8 +13,12 @@ from aiops.roles import Role
 
 from .. import reports, services, trend
 from ..choices import ResourceKind
-from ..filtersets import (CapacityMetricFilterSet, CapacityReportFilterSet, CapacityThresholdFilterSet,
-                          ResourceQueryFilterSet)
+from ..filtersets import (
+    CapacityMetricFilterSet,
+    CapacityReportFilterSet,
+    CapacityThresholdFilterSet,
+    ResourceQueryFilterSet,
+)
 from ..models import CapacityMetric, CapacityReport, CapacityThreshold, ResourceQuery
 from . import serializers as s
 
@@ -96,7 +100,8 @@ class ForecastView(_ReadView):
 
     def get(self, request, resource: int):
         metric = get_object_or_404(self.metrics(request), pk=resource)
-        days = int(request.query_params.get("days", 90)) if str(request.query_params.get("days", "90")).isdigit() else 90
+        raw = str(request.query_params.get("days", "90"))
+        days = int(raw) if raw.isdigit() else 90
         points = trend.trend_points(services.analysis_of(metric), days=min(max(days, 1), 365), step_days=1)
         return Response({"resource": s.CapacityMetricSerializer(metric, context={"request": request}).data,
                          "eta": metric.eta, "growth_per_day": metric.growth_per_day, "trend": metric.usage_trend,
