@@ -55,6 +55,8 @@ CATALOGUE: dict[str, str] = {
     "sla.report_ready": "A compliance report was generated for a period (e-mailed by notifications).",
     "prediction.breach_forecast": "A forecast crosses a threshold.",
     "anomaly.detected": "A metric behaves unlike its history.",
+    "capacity.breach_forecast": "A resource is predicted to reach its warning or critical level within the forecast days.",
+    "capacity.report_ready": "A capacity report was generated (e-mailed by notifications).",
     "feedback.recorded": "Someone rated an analysis or a remediation.",
     "oncall.shift_changed": "The person on call for a schedule changed (a handoff or an override).",
     "oncall.coverage_gap": "A schedule has nobody on call at some point in the next days.",

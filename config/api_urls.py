@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("apps.logs.api.urls")),
     path("", include("apps.metrics.api.urls")),
     path("", include("apps.predictions.api.urls")),
+    path("", include("apps.capacity.api.urls")),
 ]

@@ -38,6 +38,7 @@ urlpatterns = [
     path("metrics/", include("apps.metrics.urls")),
     path("predictions/", include("apps.predictions.urls")),
     path("chatops/", include("apps.chatops.urls")),
+    path("capacity/", include("apps.capacity.urls")),
     path("", dashboard.dashboard, name="dashboard"),
 ]
 

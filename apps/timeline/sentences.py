@@ -364,6 +364,8 @@ register_formatter("sla.resumed", lambda e: _("SLA clocks resumed (%(reason)s): 
     "reason": _status(first(_d(e), "reason")), "title": clip(title_of(_d(e)))})
 register_formatter("sla.report_ready", _sla_report)
 register_formatter("prediction.breach_forecast", _forecast)
+register_formatter("capacity.breach_forecast", _simple(gettext_lazy("Capacity: %(what)s"), "metric", "resource"))
+register_formatter("capacity.report_ready", _simple(gettext_lazy("Capacity report ready: %(what)s"), "title"))
 register_formatter("anomaly.detected",
                    _simple(gettext_lazy("Anomaly detected: %(what)s"), "metric", "title", "name"))
 register_formatter("oncall.shift_changed", lambda e: _("%(who)s is now on call for %(schedule)s") % {

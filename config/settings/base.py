@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "apps.metrics",
     "apps.predictions",
     "apps.chatops",
+    "apps.capacity",
 ]
 
 MIDDLEWARE = [

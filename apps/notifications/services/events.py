@@ -391,6 +391,7 @@ def on_analysis_completed(d: Decision) -> None:
 
 # SLA events name the channels that want them (an SLA's breach channels, the report's e-mail).
 SLA_EVENTS = ("sla.breached", "sla.warning", "sla.report_ready")
+CAPACITY_EVENTS = ("capacity.breach_forecast", "capacity.report_ready")
 
 
 def on_other(d: Decision) -> None:
@@ -399,7 +400,7 @@ def on_other(d: Decision) -> None:
     for rule in _rules(d):
         if d.facts.trigger == Trigger.ESCALATION or not followup(d, rule, d.subject):
             notify_new(d, rule, d.subject, pattern_key=d.facts.pattern_key)
-    if d.event.name in ("runbook.execution_finished", *SLA_EVENTS):
+    if d.event.name in ("runbook.execution_finished", *SLA_EVENTS, *CAPACITY_EVENTS):
         runbook_notifications(d)
 
 
@@ -442,6 +443,8 @@ HANDLERS = {
     "sla.breached": on_other,
     "sla.warning": on_other,
     "sla.report_ready": on_other,
+    "capacity.breach_forecast": on_other,
+    "capacity.report_ready": on_other,
     "escalation.fired": on_other,
 }
 
