@@ -207,9 +207,10 @@ def _reopenable_since(config: CorrelationConfig):
 class Neighbourhood:
     """The incidents a batch of alerts may join, and the correlation keys they share with it.
 
-    Read for the whole batch in two indexed queries (which incidents in the batch's event-time
-    window hold any key an alert of the batch asks about, then those incidents), plus one more
-    only if some alert needs the weak strategies (every incident in the window); then kept current
+    Read for the whole batch in one query: every incident in the batch's event-time window when
+    all its alerts are decided causally without label keys (one alert per webhook, usually), else
+    the keys any alert of the batch asks about joined with the window's incidents holding them,
+    plus one more only if some alert needs every incident in the window; then kept current
     in memory as the batch's alerts open and join incidents, so each decision is made without a
     query and sees every decision before it, exactly as one-at-a-time processing would.
     """
