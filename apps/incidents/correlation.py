@@ -207,9 +207,10 @@ def _reopenable_since(config: CorrelationConfig):
 class Neighbourhood:
     """The incidents a batch of alerts may join, and the correlation keys they share with it.
 
-    Read for the whole batch in two indexed queries (which incidents in the batch's event-time
-    window hold any key an alert of the batch asks about, then those incidents), plus one more
-    only if some alert needs the weak strategies (every incident in the window); then kept current
+    Read for the whole batch in one query: every incident in the batch's event-time window when
+    all its alerts are decided causally without label keys (one alert per webhook, usually), else
+    the keys any alert of the batch asks about joined with the window's incidents holding them,
+    plus one more only if some alert needs every incident in the window; then kept current
     in memory as the batch's alerts open and join incidents, so each decision is made without a
     query and sees every decision before it, exactly as one-at-a-time processing would.
     """
@@ -229,20 +230,31 @@ class Neighbourhood:
             last_alert_at__gte=min(a.starts_at for a in alerts) - self.reach,
         )
         self.holders: dict[str, set[int]] = defaultdict(set)
+        self.incidents: dict[int, Incident] = {}
+        self._complete = False
+        # Only the weak strategies, non-propagating alerts and label matches consult the key
+        # index; a causal alert weighs every incident in the window. A batch of causal alerts
+        # without label keys (one alert per webhook, the common case) therefore reads the window
+        # in one query and no key index at all; the key rows it writes are deduplicated by the
+        # database (unique incident+key, ignore_conflicts), so what is stored does not change.
+        if not any(w.noise or not w.causal or w.label_keys for w in weighers):
+            self.incidents = self._read(Q())
+            self._complete = True
+            return
+        # Otherwise the keys and their incidents come in one joined query per 1,000 keys.
         asked = sorted(set().union(*(w.query_keys() | {w.gk_key} for w in weighers)) - {None})
         window_ids = Incident.objects.filter(self._in_batch_window).values("pk")
         for start in range(0, len(asked), 1000):
-            found = CorrelationKey.objects.filter(
-                organization_id=organization_id, key__in=asked[start : start + 1000], incident_id__in=window_ids
-            ).values_list("key", "incident_id")
-            for key, incident_id in found:
-                self.holders[key].add(incident_id)
-        # Group keys are shared by unrelated incidents (Alertmanager groups by alert name) and
-        # only count among the candidates of the weak strategies, read when first needed.
-        group_keys = {w.gk_key for w in weighers}
-        keyed = set().union(*(ids for key, ids in self.holders.items() if key not in group_keys))
-        self.incidents: dict[int, Incident] = self._read(Q(pk__in=keyed)) if keyed else {}
-        self._complete = False
+            found = (
+                CorrelationKey.objects.filter(
+                    organization_id=organization_id, key__in=asked[start : start + 1000], incident_id__in=window_ids
+                )
+                .select_related("incident")
+                .defer("incident__root_cause_evidence")  # recomputed before every save
+            )
+            for row in found:
+                self.holders[row.key].add(row.incident_id)
+                self.incidents.setdefault(row.incident_id, row.incident)
 
     def _read(self, condition: Q) -> dict[int, Incident]:
         rows = Incident.objects.filter(self._in_batch_window, condition).defer("root_cause_evidence")
@@ -465,7 +477,9 @@ class _Batch:
 
     def _open_incident(self, alert: Alert, reason: str) -> Incident:
         if self._next_number is None:
-            latest = Incident.objects.filter(organization_id=self.organization_id).aggregate(n=Max("number"))["n"]
+            latest = getattr(self.config, "latest_incident_number", None)  # read with the lock
+            if latest is None:
+                latest = Incident.objects.filter(organization_id=self.organization_id).aggregate(n=Max("number"))["n"]
             self._next_number = (latest or 0) + 1
         incident = Incident.objects.create(
             organization_id=alert.organization_id,
@@ -500,8 +514,10 @@ def correlate_alerts(*, organization_id: int, alert_ids: list[int]) -> dict[int,
     in an incident keeps it). Returns the outcome per alert id found (none when correlation is off).
     """
     order = list(dict.fromkeys(alert_ids))
-    with transaction.atomic():
-        config = lock_organization(organization_id)
+    # No savepoint inside the subscriber's transaction (events.consume): an error rolls the whole
+    # delivery back, receipts included, so a savepoint would only cost two round trips per webhook.
+    with transaction.atomic(savepoint=False):
+        config = lock_organization(organization_id, with_next_number=True)
         if not config.enabled or not order:
             return {}
         found = (

@@ -7,6 +7,7 @@ the same serialisation comes from its single writer (transactions start IMMEDIAT
 """
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 
 from .models import CorrelationConfig
 
@@ -23,12 +24,23 @@ def config_for(organization_id: int) -> CorrelationConfig:
     return config
 
 
-def lock_organization(organization_id: int) -> CorrelationConfig:
-    """Take the lock (must run inside `transaction.atomic`) and return the fresh settings."""
+def lock_organization(organization_id: int, *, with_next_number: bool = False) -> CorrelationConfig:
+    """Take the lock (must run inside `transaction.atomic`) and return the fresh settings.
+
+    `with_next_number` also reads the organisation's highest incident number in the same query
+    (as `latest_incident_number`, None when it has none): read under the lock, it stays current
+    for the whole transaction, and the correlation engine saves a round trip per webhook.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_organization() must be called inside transaction.atomic()")
+    rows = CorrelationConfig.objects.select_for_update(of=("self",))
+    if with_next_number:
+        from .models import Incident
+
+        latest = Incident.objects.filter(organization_id=OuterRef("organization_id")).order_by("-number")
+        rows = rows.annotate(latest_incident_number=Subquery(latest.values("number")[:1]))
     try:
-        return CorrelationConfig.objects.select_for_update().get(organization_id=organization_id)
+        return rows.get(organization_id=organization_id)
     except CorrelationConfig.DoesNotExist:
         config_for(organization_id)
-        return CorrelationConfig.objects.select_for_update().get(organization_id=organization_id)
+        return rows.get(organization_id=organization_id)
