@@ -10,7 +10,7 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in browser tests
 
 from .base import *  # noqa: E402,F401,F403
-from .base import CELERY_BROKER_URL, DATABASES, env
+from .base import CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_BROKER_URL, DATABASES, env
 
 # Unit tests run tasks inline; the worker process started by tests/support/worker.py sets this
 # to false in its environment and shares the test database and a test-only broker folder.
@@ -21,12 +21,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
                                 default=os.path.join(tempfile.gettempdir(), f"aiops-broker-{os.getpid()}")))
     for _sub in ("queue", "processed", "control"):
         (_test_broker / _sub).mkdir(parents=True, exist_ok=True)
+    # The same options as `make run` (polling interval included), only the folders differ.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
         "data_folder_in": str(_test_broker / "queue"),
         "data_folder_out": str(_test_broker / "queue"),
         "processed_folder": str(_test_broker / "processed"),
         "control_folder": str(_test_broker / "control"),
-        "store_processed": False,
     }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
