@@ -19,8 +19,11 @@ from django.urls import reverse
 from aiops import events
 from tests.alerts.factories import IntegrationFactory
 from tests.changes.factories import ChangeEventFactory
+from tests.logs.conftest import loki_streams
+from tests.logs.factories import LogSourceFactory
 from tests.notifications.factories import NotificationChannelFactory, NotificationRuleFactory
 from tests.runbooks.test_triggers import runbook_yaml
+from tests.sla.factories import SLADefinitionFactory
 from tests.support import chaos
 
 IGNORED = {"aiops.eventreceipt", "sessions.session", "django_celery_beat.periodictasks"}
@@ -43,6 +46,11 @@ def test_delivering_a_storm_twice_and_shuffled_changes_nothing(client, org_a, ht
     integration = IntegrationFactory(organization=org_a)
     rng = random.Random(5)
     base = datetime.now(UTC) - timedelta(minutes=20)
+    # The later apps' effects too: SLA clocks for every alert, log context from a loopback Loki.
+    SLADefinitionFactory(organization=org_a, applies_to_severity=["critical", "warning"])
+    loki = http_stub(name="loki")
+    loki.set_default(200, json=loki_streams([(base, "ERROR [Checkout] connection refused to db-1:5432")]))
+    LogSourceFactory(organization=org_a, url=loki.url, is_default=True)
     for service in chaos.SERVICES:
         ChangeEventFactory(organization=org_a, service=service, started_at=base - timedelta(minutes=5))
     url = reverse("alertmanager-hook", kwargs={"token": integration.token})
@@ -62,7 +70,8 @@ def test_delivering_a_storm_twice_and_shuffled_changes_nothing(client, org_a, ht
     assert {"alert.received", "alert.resolved", "incident.created", "incident.alert_added",
             "analysis.completed", "change.correlated", "notification.delivered"} <= names, names
     for table in ("incidents.incidentalert", "timeline.timelineentry", "analysis.analysis",
-                  "notifications.notificationdelivery", "runbooks.runbookexecution", "changes.changecorrelation"):
+                  "notifications.notificationdelivery", "runbooks.runbookexecution", "changes.changecorrelation",
+                  "sla.slaclock", "logs.alertlogcontext"):
         assert before[table] > 0, table
 
     by_subscription = defaultdict(list)
