@@ -47,10 +47,10 @@ def test_only_one_of_two_readers_gets_a_message(connection, tmp_path):
 def test_an_unreadable_message_is_moved_aside_not_fatal(connection, caplog):
     conn, queue = connection
     channel = conn.default_channel
-    (queue / "1_broken.default.msg").write_text("{not json")
+    (queue / "0_broken.default.msg").write_text("{not json")
     channel._put("default", {"n": 2})
     assert channel._get("default") == {"n": 2}  # the broken file did not stop the reader
-    assert os.listdir(queue.parent / "broken") == ["1_broken.default.msg"]
+    assert os.listdir(queue.parent / "broken") == ["0_broken.default.msg"]
     assert "unreadable broker message" in caplog.text
 
 
