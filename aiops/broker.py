@@ -96,7 +96,8 @@ class Transport(filesystem.Transport):
             except Empty:
                 if timeout is not None and monotonic() - started >= timeout:
                     raise TimeoutError() from None
-                sleep(self.busy_wait if self._prefetch_full() else self.polling_interval)
+                wait = self.busy_wait if self._prefetch_full() else self.polling_interval
+                sleep(min(wait, timeout) if timeout else wait)  # as Kombu's: never sleep past the timeout
 
     def _prefetch_full(self) -> bool:
         """True when every consuming channel holds all the unacknowledged messages it may."""
