@@ -7,7 +7,8 @@ backing off exponentially (grace, 2 x grace, ... at most MAX_BACKOFF). While a s
 (or the fan-out queue) still holds messages, its events are most likely waiting in it, not lost:
 the sweep postpones them by one grace period instead of queueing a second copy behind the first,
 so a slow worker is not buried under re-sends (for at most POSTPONE_GRACES grace periods after the
-event; then it re-sends anyway: the queue may be busy with newer messages while this one was lost). An event that still fails
+event; then it re-sends anyway: the queue may be busy with newer messages while this one was lost).
+A message the broker refuses is not a try (an outage must not exhaust the sweeps). An event that still fails
 after AIOPS_EVENT_MAX_SWEEPS is given up, logged loudly and shown in the backlog, so one poison
 event cannot keep the queue busy for ever; re-opening it is one admin action.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Exists, Min, OuterRef
+from django.db.models import Count, Exists, F, Min, OuterRef
 from django.utils import timezone
 from kombu.exceptions import ChannelError
 
@@ -98,16 +99,32 @@ def sweep(*, now: datetime | None = None, limit: int = 2000) -> SweepResult:
         Event.objects.bulk_update(due, ["next_sweep_at", "completed_at", "given_up_at", "sweeps"], batch_size=500)
     # Sent after the commit: a broker call never holds the rows' locks, and if this process dies
     # here the events are still open and the next sweep (after the backoff) sends them.
+    refused: set[str] = set()
     for name, (sub, payloads) in to_send.items():
         result.by_subscriber[name] = len(payloads)
         messages = payloads if not sub.batch else [
             payloads[i : i + events.BATCH_LIMIT] for i in range(0, len(payloads), events.BATCH_LIMIT)]
         for message in messages:
-            result.messages += int(events.send(sub, message))
+            if events.send(sub, message):
+                result.messages += 1
+            elif not sub.task.app.conf.task_always_eager:  # eager: the task ran and failed, a real try
+                refused.update(p["id"] for p in (message if isinstance(message, list) else [message]))
+    _undo_refused(refused, now)
     if result.resent or result.given_up:
         logger.warning("outbox sweep re-sent unprocessed events", extra={
             "resent": result.resent, "given_up": result.given_up, "subscribers": result.by_subscriber})
     return result
+
+
+def _undo_refused(event_ids: set[str], now: datetime) -> None:
+    """A message the broker refused was not a delivery attempt: the event keeps its sweep count
+    and is tried again after one grace period, not after the backoff. Otherwise a broker outage
+    would push every open event's next try towards MAX_BACKOFF and, after max_sweeps, give it
+    up: an outage of an hour or two would lose the work the outbox exists to keep."""
+    if not event_ids:
+        return
+    Event.objects.filter(id__in=event_ids, sweeps__gt=0, next_sweep_at__isnull=False).update(
+        sweeps=F("sweeps") - 1, next_sweep_at=now + timedelta(seconds=events.grace_seconds()))
 
 
 FAN_OUT_QUEUE = "ingest"

@@ -125,6 +125,29 @@ def test_events_the_broker_refuses_wait_in_the_outbox_and_go_out_once_it_is_back
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_long_broker_outage_neither_backs_off_nor_gives_up_the_events(org_a, collector, dead_broker, settings):
+    """Refused sends are not delivery attempts: after more sweeps than AIOPS_EVENT_MAX_SWEEPS
+    against a dead broker the events are still open, due one grace period later, and go out once."""
+    settings.AIOPS_EVENT_MAX_SWEEPS = 3
+    kill, revive = dead_broker
+    kill()
+    with transaction.atomic():
+        events.publish("alert.silenced", org=org_a, n=1)
+    for _ in range(6):
+        _age(3600)
+        result = outbox.sweep()
+        assert result.resent == 1 and result.messages == 0 and result.given_up == 0
+        row = Event.objects.get()
+        assert row.sweeps == 0 and row.given_up_at is None
+        assert row.next_sweep_at - timezone.now() <= timedelta(seconds=events.grace_seconds())
+    revive()
+    _age(3600)
+    assert outbox.sweep().messages == 1
+    assert collector == [1]
+    assert Event.objects.get().sweeps == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_poison_event_costs_only_itself_and_is_given_up_after_its_sweeps(org_a, own_subscribers, settings):
     settings.AIOPS_EVENT_MAX_SWEEPS = 2
     received.clear()
