@@ -295,3 +295,19 @@ def test_a_sweep_does_not_queue_a_second_copy_behind_a_waiting_one(chaos_broker,
     result = outbox.sweep()
     assert (result.postponed, result.resent) == (0, 1)
     assert _queue_depth("default") == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_backlog_costs_two_queries_whatever_the_number_of_subscribers(
+        org_a, collector, dead_broker, django_assert_num_queries):
+    kill, _revive = dead_broker
+    kill()
+    with transaction.atomic():
+        for n in range(3):
+            events.publish("alert.silenced", org=org_a, n=n)
+    _age(60)
+    with django_assert_num_queries(2):
+        found = outbox.backlog()
+    assert found.open_events == 3 and found.given_up == 0
+    assert found.by_subscriber == {"tests.outbox.collect": 3}
+    assert 55 <= found.oldest_unprocessed_seconds <= 120
