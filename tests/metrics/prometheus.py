@@ -13,6 +13,7 @@ session on a free loopback port; tests skip only when the binaries are absent
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import shutil
@@ -59,7 +60,7 @@ def write_openmetrics(path: Path, series: dict) -> None:
             fh.write(f"# TYPE {name} gauge\n")
             for labels, t, v in items:
                 text = ",".join(f'{k}="{val}"' for k, val in labels.items() if k != "__name__")
-                for ts, value in zip(t, v):
+                for ts, value in zip(t, v, strict=True):
                     fh.write(f"{name}{{{text}}} {value:.4f} {ts:.0f}\n")
         fh.write("# EOF\n")
 
@@ -76,18 +77,13 @@ class PrometheusServer:
             return exc.code, json.loads(exc.read())
 
 
-@pytest.fixture(scope="session")
-def prometheus(tmp_path_factory) -> PrometheusServer:
-    if not (shutil.which(PROMETHEUS_BIN) and shutil.which(PROMTOOL_BIN)):
-        pytest.skip("Debian's prometheus is not installed (.ci/system-packages.sh)")
-    work = tmp_path_factory.mktemp("prometheus")
-    end = float(int(time.time()) // STEP * STEP - 3 * 3600)  # clear of the head block's window
-    series = fixture_series(end)
-    source = work / "history.om"
-    write_openmetrics(source, series)
+@contextlib.contextmanager
+def serve_openmetrics(work: Path, source: Path):
+    """Backfill `source` (OpenMetrics text) into a TSDB under `work` and serve it read-only on a free
+    loopback port until the block exits; yields the base URL once the blocks are loaded."""
     data = work / "data"
     subprocess.run([PROMTOOL_BIN, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=240h",
-                    str(source), str(data)], check=True, capture_output=True, timeout=300)
+                    str(source), str(data)], check=True, capture_output=True, timeout=1800)
     config = work / "prometheus.yml"
     config.write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
     port = free_port()
@@ -98,17 +94,17 @@ def prometheus(tmp_path_factory) -> PrometheusServer:
          "--query.lookback-delta=10m"], stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(LOOPBACK, port, timeout=30)
-        server = PrometheusServer(process, f"http://{LOOPBACK}:{port}", end, series)
-        deadline = time.monotonic() + 30
+        url = f"http://{LOOPBACK}:{port}"
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # ready once the backfilled blocks are loaded
             try:
-                status, body = server.get("/-/ready")
-            except Exception:  # noqa: BLE001 - not JSON until ready
-                status = 0
-            if status == 200:
-                break
+                with urllib.request.urlopen(url + "/-/ready", timeout=10) as response:
+                    if response.status == 200:
+                        break
+            except Exception:  # noqa: BLE001 - refused or 503 until ready
+                pass
             time.sleep(0.3)
-        yield server
+        yield url
     finally:
         process.terminate()
         try:
@@ -116,3 +112,20 @@ def prometheus(tmp_path_factory) -> PrometheusServer:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+def have_prometheus() -> bool:
+    return bool(shutil.which(PROMETHEUS_BIN) and shutil.which(PROMTOOL_BIN))
+
+
+@pytest.fixture(scope="session")
+def prometheus(tmp_path_factory) -> PrometheusServer:
+    if not have_prometheus():
+        pytest.skip("Debian's prometheus is not installed (.ci/system-packages.sh)")
+    work = tmp_path_factory.mktemp("prometheus")
+    end = float(int(time.time()) // STEP * STEP - 3 * 3600)  # clear of the head block's window
+    series = fixture_series(end)
+    source = work / "history.om"
+    write_openmetrics(source, series)
+    with serve_openmetrics(work, source) as url:
+        yield PrometheusServer(None, url, end, series)
