@@ -26,3 +26,18 @@ def report_channel() -> str:
 def plan_days() -> int:
     """Recommendations size an upgrade to stay below the warning level for this many days."""
     return setting("CAPACITY_PLAN_DAYS", 90)
+
+
+def rightsizing_enabled() -> bool:
+    """Whether reports ask each metric source for Kubernetes requests vs usage (KRR-style)."""
+    return setting("CAPACITY_RIGHTSIZING", True)
+
+
+def rightsizing_days() -> int:
+    """The usage window right-sizing looks at (CPU p95, memory maximum)."""
+    return setting("CAPACITY_RIGHTSIZING_DAYS", 7)
+
+
+def rightsizing_headroom() -> float:
+    """Added on top of the highest memory working set for the recommended memory request."""
+    return setting("CAPACITY_RIGHTSIZING_HEADROOM", 0.15)

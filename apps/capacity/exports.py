@@ -49,6 +49,7 @@ def report_markdown(report) -> str:
                       "- " + eta_text(e), "- " + _("Recommendation: %(r)s") % {"r": e["recommendation"]}, ""]
     lines += ["## " + _("HEALTHY RESOURCES (%(n)d)") % {"n": s.get("healthy", 0)},
               _("All other monitored resources are within normal ranges with no concerning growth patterns."), ""]
+    lines += rightsizing_markdown(data.get("rightsizing") or {})
     changed = data.get("changes") or {}
     if changed:
         lines += ["## " + _("CHANGES SINCE THE LAST REPORT"),
@@ -56,6 +57,36 @@ def report_markdown(report) -> str:
                       "n": len(changed.get("new", [])), "g": len(changed.get("gone", [])),
                       "m": len(changed.get("moved", []))}, ""]
     return "\n".join(lines)
+
+
+def cores(value) -> str:
+    return "–" if value is None else f"{value * 1000:.0f}m"
+
+
+def mebibytes(value) -> str:
+    return "–" if value is None else f"{value / 2**20:.0f}Mi"
+
+
+VERDICTS = {"risk": "⚠ " + "under-requested", "savings": "savings", "ok": "ok"}
+
+
+def rightsizing_markdown(sized: dict) -> list[str]:
+    if not sized.get("rows"):
+        return []
+    saved = sized["savings"]
+    lines = ["## " + _("KUBERNETES RIGHT-SIZING (last %(d)d days)") % {"d": sized["window_days"]},
+             "- " + _("Could be released: %(cpu)s CPU and %(mem)s memory over all pods; %(n)d containers "
+                      "use more than they request") % {"cpu": cores(saved["cpu_cores"]),
+                                                        "mem": mebibytes(saved["memory_bytes"]), "n": sized["at_risk"]},
+             "", "| " + " | ".join([_("Workload"), _("Container"), _("Pods"), _("CPU request → p95 → recommended"),
+                                   _("Memory request → max → recommended"), _("Verdict")]) + " |",
+             "|---|---|---|---|---|---|"]
+    for r in sized["rows"]:
+        lines.append(f"| {r['namespace']}/{r['workload']} | {r['container']} | {r['pods']} | "
+                     f"{cores(r['cpu_request'])} → {cores(r['cpu_p95'])} → {cores(r['cpu_recommended'])} | "
+                     f"{mebibytes(r['memory_request'])} → {mebibytes(r['memory_max'])} → "
+                     f"{mebibytes(r['memory_recommended'])} | {_(VERDICTS[r['verdict']])} |")
+    return [*lines, ""]
 
 
 def report_csv(report) -> str:
@@ -67,4 +98,8 @@ def report_csv(report) -> str:
         for e in report.report_data.get(key, []):
             writer.writerow([key, e["resource"], e["kind"], e["current_percent"], e["growth_per_day"], e["level"],
                              "" if e["eta_days"] is None else e["eta_days"], e["recommendation"]])
+    for r in (report.report_data.get("rightsizing") or {}).get("rows", []):
+        writer.writerow(["rightsizing", f"{r['namespace']}/{r['workload']}/{r['container']}", "kubernetes", "", "",
+                         "", "", f"cpu {cores(r['cpu_request'])} -> {cores(r['cpu_recommended'])}, memory "
+                         f"{mebibytes(r['memory_request'])} -> {mebibytes(r['memory_recommended'])} ({r['verdict']})"])
     return out.getvalue()

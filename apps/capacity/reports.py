@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from aiops import events
 
-from . import conf, recommend, services
+from . import conf, recommend, rightsizing, services
 from .choices import ReportType
 from .models import CapacityMetric, CapacityReport, CapacityThreshold
 
@@ -83,10 +83,29 @@ def period_start(report_type: str, today: date) -> date:
     return today
 
 
-@transaction.atomic
+def _rightsizing(organization_id: int, now) -> dict:
+    """Right-sizing over the organisation's enabled metric sources (queried before the report's
+    transaction opens; a source without Kubernetes series adds nothing)."""
+    if not conf.rightsizing_enabled():
+        return {}
+    from apps.metrics.models import MetricSource
+
+    sources = list(MetricSource.objects.filter(organization_id=organization_id, enabled=True).order_by("pk"))
+    return rightsizing.section(sources, end=rightsizing.window_end(now), days=conf.rightsizing_days(),
+                              headroom=conf.rightsizing_headroom())
+
+
 def report_generate(*, organization_id: int, report_type: str, user_id: int | None = None, now=None) -> CapacityReport:
     now = now or timezone.now()
+    sized = _rightsizing(organization_id, now)
+    with transaction.atomic():
+        return _report_create(organization_id, report_type, user_id, now, sized)
+
+
+def _report_create(organization_id, report_type, user_id, now, sized) -> CapacityReport:
     data = build(organization_id)
+    if sized.get("rows"):
+        data["rightsizing"] = sized
     previous = CapacityReport.objects.filter(organization_id=organization_id).order_by("-generated_at", "-id").first()
     data["changes"] = changes(previous, data)
     recommendations = [f"{e['resource']} ({e['kind_label']}): {e['recommendation']}"

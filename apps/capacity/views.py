@@ -53,7 +53,12 @@ class ReportDetailView(OrgScopedViewMixin, DetailView):
     context_object_name = "report"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(title=exports.report_title(self.object), **kwargs)
+        sized = self.object.report_data.get("rightsizing") or {}
+        rows = [{**r, "cpu": [exports.cores(r[k]) for k in ("cpu_request", "cpu_p95", "cpu_recommended")],
+                 "memory": [exports.mebibytes(r[k]) for k in ("memory_request", "memory_max", "memory_recommended")]}
+                for r in sized.get("rows", [])]
+        return super().get_context_data(title=exports.report_title(self.object), rightsizing=sized,
+                                        rightsizing_rows=rows, **kwargs)
 
 
 class ReportDownloadView(ReportDetailView):
