@@ -32,7 +32,7 @@ class OrgScopedMixin:
 
     def get_queryset(self):
         qs = super().get_queryset()
-        return qs.visible_to(self.request.user).for_org(self.request.organization)
+        return qs.visible_to(self.request.user, self.request.organization)
 
     def filter_queryset(self, queryset):
         # django-filter's backend, wherever a viewset names it, is the organisation-scoped one.

@@ -81,7 +81,7 @@ class _ReadView(OrgScopedAPIView):
     action_roles = {"retrieve": Role.VIEWER}
 
     def metrics(self, request):
-        return CapacityMetric.objects.visible_to(request.user).for_org(request.organization)
+        return CapacityMetric.objects.visible_to(request.user, request.organization)
 
 
 class MetricsByTypeView(_ReadView):

@@ -88,7 +88,7 @@ class ChangeEventViewSet(OrgScopedModelViewSet):
         """
         query = s.StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        population = self.filter_queryset(ChangeEvent.objects.visible_to(request.user).for_org(self.organization))
+        population = self.filter_queryset(ChangeEvent.objects.visible_to(request.user, self.organization))
         return Response(stats.change_stats(queryset=population, **query.validated_data))
 
     @extend_schema(request=s.VerdictSerializer, responses={201: s.CorrelationSerializer, 200: s.CorrelationSerializer})

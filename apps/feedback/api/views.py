@@ -211,7 +211,7 @@ class SuccessfulRemediationViewSet(OrgScopedModelViewSet):
         query = s.SimilarQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        alerts = Alert.objects.visible_to(request.user).for_org(self.organization)
+        alerts = Alert.objects.visible_to(request.user, self.organization)
         alert = get_object_or_404(alerts, pk=data["alert_id"])
         cases = similar_cases(
             alert=alert,
@@ -257,14 +257,13 @@ class AlertFeedbackView(_MethodRoles):
     serializer_class = s.RemediationFeedbackSerializer
 
     def _alert(self, request, alert_id):
-        return get_object_or_404(Alert.objects.visible_to(request.user).for_org(self.organization), pk=alert_id)
+        return get_object_or_404(Alert.objects.visible_to(request.user, self.organization), pk=alert_id)
 
     @extend_schema(responses=s.RemediationFeedbackSerializer(many=True))
     def get(self, request, alert_id: int):
         alert = self._alert(request, alert_id)
         rows = (
-            RemediationFeedback.objects.visible_to(request.user)
-            .for_org(self.organization)
+            RemediationFeedback.objects.visible_to(request.user, self.organization)
             .filter(alert=alert)
             .select_related("user")
             .order_by("-created_at")[:200]
@@ -303,7 +302,7 @@ class ExecutionFeedbackView(_MethodRoles):
     serializer_class = s.RemediationFeedbackSerializer
 
     def _execution(self, request, execution_id):
-        runs = RunbookExecution.objects.visible_to(request.user).for_org(self.organization)
+        runs = RunbookExecution.objects.visible_to(request.user, self.organization)
         return get_object_or_404(runs, pk=execution_id)
 
     @extend_schema(responses=s.RemediationFeedbackSerializer(many=True))

@@ -14,8 +14,13 @@ from aiops.roles import Role
 from apps.alerts.models import Alert
 
 from .. import patterns, selectors, services, tasks
-from ..filtersets import (AnomalyDetectionFilterSet, ForecastTargetFilterSet, MetricForecastFilterSet,
-                          PredictionTaskFilterSet, PredictiveRuleFilterSet)
+from ..filtersets import (
+    AnomalyDetectionFilterSet,
+    ForecastTargetFilterSet,
+    MetricForecastFilterSet,
+    PredictionTaskFilterSet,
+    PredictiveRuleFilterSet,
+)
 from ..models import AnomalyDetection, ForecastTarget, MetricForecast, PredictionTask, PredictiveRule
 from . import serializers as s
 
@@ -103,7 +108,7 @@ class EscalationView(_ReadView):
     """The escalation prediction for one alert (probability, time to escalate, sample size, interval)."""
 
     def get(self, request, alert_id: int):
-        alert = get_object_or_404(Alert.objects.visible_to(request.user).for_org(request.organization), pk=alert_id)
+        alert = get_object_or_404(Alert.objects.visible_to(request.user, request.organization), pk=alert_id)
         return Response(patterns.escalation_odds(alert))
 
 
