@@ -104,7 +104,8 @@ def test_sharing_by_user_and_by_group_is_one_query(org_a, org_b, django_assert_n
 def test_one_call_and_two_call_chokepoint_agree(org_a, org_b, users_a):
     IntegrationFactory(organization=org_a), IntegrationFactory(organization=org_b)
     user = users_a["viewer"]
-    assert list(Integration.objects.visible_to(user, org_a)) == list(Integration.objects.visible_to(user).for_org(org_a))
+    one_call = list(Integration.objects.visible_to(user, org_a))
+    assert one_call == list(Integration.objects.visible_to(user).for_org(org_a))
     assert list(Integration.objects.visible_to(user, org_a.pk)) == list(Integration.objects.visible_to(user, org_a))
     assert not Integration.objects.visible_to(user, None).exists()  # no active organisation: nothing
     assert not Integration.objects.visible_to(user, org_b).exists()  # not a member there

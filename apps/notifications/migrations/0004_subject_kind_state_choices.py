@@ -13,11 +13,28 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='notificationsubject',
             name='kind',
-            field=models.CharField(choices=[('alert', 'Alert'), ('incident', 'Incident'), ('execution', 'Runbook execution'), ('analysis', 'AI analysis'), ('sla', 'SLA'), ('capacity', 'Capacity'), ('escalation', 'Escalation')], max_length=30, verbose_name='kind'),
+            field=models.CharField(
+                choices=[
+                    ('alert', 'Alert'),
+                    ('incident', 'Incident'),
+                    ('execution', 'Runbook execution'),
+                    ('analysis', 'AI analysis'),
+                    ('sla', 'SLA'),
+                    ('capacity', 'Capacity'),
+                    ('escalation', 'Escalation'),
+                ],
+                max_length=30,
+                verbose_name='kind',
+            ),
         ),
         migrations.AlterField(
             model_name='notificationsubject',
             name='state',
-            field=models.CharField(choices=[('open', 'Open'), ('acknowledged', 'Acknowledged'), ('resolved', 'Resolved')], default='open', max_length=20, verbose_name='state'),
+            field=models.CharField(
+                choices=[('open', 'Open'), ('acknowledged', 'Acknowledged'), ('resolved', 'Resolved')],
+                default='open',
+                max_length=20,
+                verbose_name='state',
+            ),
         ),
     ]
