@@ -65,7 +65,7 @@ class OrgScopedAdmin(admin.ModelAdmin):
         qs = super().get_queryset(request)
         if request.user.is_superuser:
             return qs
-        return qs.visible_to(request.user).for_org(self._org(request))
+        return qs.visible_to(request.user, self._org(request))
 
     def _role_at_least(self, request, role: Role) -> bool:
         if request.user.is_superuser:

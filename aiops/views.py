@@ -29,4 +29,4 @@ class OrgScopedViewMixin(LoginRequiredMixin):
 
     def get_queryset(self):
         base = super().get_queryset() if hasattr(super(), "get_queryset") else self.model.objects.all()
-        return base.visible_to(self.request.user).for_org(self.request.organization)
+        return base.visible_to(self.request.user, self.request.organization)

@@ -7,6 +7,7 @@ method names its action, so `action_roles` still decides, and a missing role is 
 from rest_framework.views import APIView
 
 from aiops.api.viewsets import OrgScopedMixin
+from aiops.roles import Role
 
 
 class OrgScopedAPIView(OrgScopedMixin, APIView):
@@ -15,3 +16,10 @@ class OrgScopedAPIView(OrgScopedMixin, APIView):
     def initial(self, request, *args, **kwargs):
         self.action = self.method_actions.get(request.method.lower())
         super().initial(request, *args, **kwargs)
+
+
+class OrgScopedReadAPIView(OrgScopedAPIView):
+    """A GET-only endpoint every member reads (a computed summary, one object's figures)."""
+
+    method_actions = {"get": "retrieve"}
+    action_roles = {"retrieve": Role.VIEWER}

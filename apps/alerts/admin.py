@@ -66,7 +66,7 @@ class _ScopedChoiceFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         qs = self.model.objects.all()
         if not request.user.is_superuser:
-            qs = qs.visible_to(request.user).for_org(model_admin._org(request))
+            qs = qs.visible_to(request.user, model_admin._org(request))
         return [(str(obj.pk), str(obj)) for obj in qs.order_by("name")[:200]]
 
     def queryset(self, request, queryset):

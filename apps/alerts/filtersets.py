@@ -18,6 +18,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aiops.querysets import choices_for_request
 from apps.tenancy.models import Team
 
 from .choices import ActionSource, AlertEventKind, AlertStatus, IntegrationKind, Severity
@@ -28,17 +29,6 @@ from .models import Alert, AlertEvent, Integration
 LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ANY_YES_NO = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
 LOCAL = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and expects
-
-
-def _scoped(model):
-    """Related-object choices limited to what the requesting user sees in the active organisation."""
-
-    def queryset(request):
-        if request is None or getattr(request, "organization", None) is None:
-            return model.objects.none()
-        return model.objects.visible_to(request.user).for_org(request.organization)
-
-    return queryset
 
 
 class CommaSeparatedCheckboxes(forms.CheckboxSelectMultiple):
@@ -88,9 +78,9 @@ class AlertFilterSet(django_filters.FilterSet):
     name = django_filters.CharFilter(label=_("Alert name"))
     instance = django_filters.CharFilter(label=_("Instance"))
     fingerprint = django_filters.CharFilter(label=_("Fingerprint"))
-    team = django_filters.ModelChoiceFilter(queryset=_scoped(Team), label=_("Team"), empty_label=_("Any"))
+    team = django_filters.ModelChoiceFilter(queryset=choices_for_request(Team), label=_("Team"), empty_label=_("Any"))
     integration = django_filters.ModelChoiceFilter(
-        queryset=_scoped(Integration), label=_("Integration"), empty_label=_("Any")
+        queryset=choices_for_request(Integration), label=_("Integration"), empty_label=_("Any")
     )
     acknowledged = django_filters.BooleanFilter(
         field_name="acknowledged_at",
@@ -187,7 +177,7 @@ class AlertFilterSet(django_filters.FilterSet):
 class IntegrationFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=IntegrationKind.choices)
     enabled = django_filters.BooleanFilter()
-    team = django_filters.ModelChoiceFilter(queryset=_scoped(Team))
+    team = django_filters.ModelChoiceFilter(queryset=choices_for_request(Team))
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
     ordering = django_filters.OrderingFilter(fields=("name", "created_at", "last_received_at"))
 

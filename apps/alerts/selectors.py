@@ -57,7 +57,7 @@ def with_list_related(queryset):
 
 def alerts_visible(*, user, organization):
     """The tenancy chokepoint for alerts: what the user may see in the organisation."""
-    return Alert.objects.visible_to(user).for_org(organization)
+    return Alert.objects.visible_to(user, organization)
 
 
 def alert_list(*, user, organization):
@@ -82,7 +82,7 @@ def restrict_events_to_visible_alerts(queryset, *, user, organization):
 
 
 def integration_list(*, user, organization):
-    return Integration.objects.visible_to(user).for_org(organization).select_related("team")
+    return Integration.objects.visible_to(user, organization).select_related("team")
 
 
 def organization_members(*, organization):

@@ -39,7 +39,7 @@ def visible_incidents(user, organization):
     if not installed():
         return None
     incident_model, _link = _models()
-    return incident_model.objects.visible_to(user).for_org(organization)
+    return incident_model.objects.visible_to(user, organization)
 
 
 def incident_of_alert(alert):

@@ -14,8 +14,7 @@ HISTORY_SHOWN = 10
 def analyses_for(*, user, organization, subject_type: str, pk: int):
     """A subject's analyses the user may see, newest version first."""
     qs = (
-        Analysis.objects.visible_to(user)
-        .for_org(organization)
+        Analysis.objects.visible_to(user, organization)
         .select_related("provider", "reused_from", "fallback_of", "requested_by")
     )
     if subject_type == SubjectType.ALERT:

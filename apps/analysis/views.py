@@ -45,7 +45,7 @@ class SubjectPanelView(OrgScopedViewMixin, View):
 
     def subject(self, pk: int) -> Subject:
         if self.subject_type == SubjectType.ALERT:
-            alerts = Alert.objects.visible_to(self.request.user).for_org(self.request.organization)
+            alerts = Alert.objects.visible_to(self.request.user, self.request.organization)
             return Subject.for_alert(get_object_or_404(alerts, pk=pk))
         incidents = incident_support.visible_incidents(self.request.user, self.request.organization)
         if incidents is None:
@@ -115,8 +115,7 @@ class AnalysisDetailView(OrgScopedViewMixin, DetailView):
         context["effective"] = analysis.effective
         context["evidence"] = selectors.evidence_by_section(analysis)
         context["calls"] = (
-            LLMCall.objects.visible_to(self.request.user)
-            .for_org(self.request.organization)
+            LLMCall.objects.visible_to(self.request.user, self.request.organization)
             .filter(analysis=analysis)
             .order_by("started_at")
         )

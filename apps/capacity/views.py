@@ -20,14 +20,14 @@ class CapacityIndexView(OrgScopedViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         org, user = self.request.organization, self.request.user
-        rows = list(CapacityMetric.objects.visible_to(user).for_org(org)[:500])
-        thresholds = list(CapacityThreshold.objects.visible_to(user).for_org(org).filter(enabled=True))
+        rows = list(CapacityMetric.objects.visible_to(user, org)[:500])
+        thresholds = list(CapacityThreshold.objects.visible_to(user, org).filter(enabled=True))
         for row in rows:
             warning, critical = reports._levels(thresholds, row)
             row.section, row.eta_shown, row.level = reports.classify(row, warning, critical)
             row.spark = mark_safe(charts.sparkline(row.history))  # noqa: S308 - built from floats only
         return super().get_context_data(
-            resources=rows, reports=CapacityReport.objects.visible_to(user).for_org(org)[:10],
+            resources=rows, reports=CapacityReport.objects.visible_to(user, org)[:10],
             can_report=self.has_role(Role.OPERATOR), **kwargs)
 
 
@@ -38,8 +38,9 @@ class ResourceDetailView(OrgScopedViewMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         metric = self.object
-        thresholds = [t for t in CapacityThreshold.objects.visible_to(self.request.user)
-                      .for_org(self.request.organization).filter(enabled=True) if services.threshold_matches(t, metric)]
+        visible = CapacityThreshold.objects.visible_to(self.request.user, self.request.organization)
+        enabled = visible.filter(enabled=True)
+        thresholds = [t for t in enabled if services.threshold_matches(t, metric)]
         warning, critical = reports._levels(thresholds, metric)
         return super().get_context_data(
             chart_svg=mark_safe(charts.forecast_chart(metric, level=critical)),  # noqa: S308 - escaped SVG

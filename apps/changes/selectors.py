@@ -22,14 +22,13 @@ def source_webhook_url(source: ChangeSource) -> str:
 
 
 def visible_alerts(*, user, organization):
-    return Alert.objects.visible_to(user).for_org(organization)
+    return Alert.objects.visible_to(user, organization)
 
 
 def visible_correlations(*, user, organization):
     """Links whose alert the user may see (alerts are team-scoped; changes are organisation-wide)."""
     return (
-        ChangeCorrelation.objects.visible_to(user)
-        .for_org(organization)
+        ChangeCorrelation.objects.visible_to(user, organization)
         .filter(alert__in=visible_alerts(user=user, organization=organization))
         .select_related("change", "alert", "decided_by")
     )

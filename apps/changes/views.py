@@ -142,7 +142,7 @@ def _render_panel(request, ref: str, correlation_row: ChangeCorrelation):
     if ref.startswith("incident:") and apps.is_installed("apps.incidents"):
         model = apps.get_model("incidents", "Incident")
         incident = get_object_or_404(
-            model.objects.visible_to(request.user).for_org(request.organization),
+            model.objects.visible_to(request.user, request.organization),
             pk=ref.partition(":")[2] or 0,
         )
         return render(

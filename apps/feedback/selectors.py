@@ -21,15 +21,14 @@ def latest_analysis(*, user, organization, subject_type: str, pk: int):
 
 def feedback_summary(*, analysis, user, organization) -> dict:
     """Everyone's verdicts on one analysis, as counts, helpful share and average stars."""
-    qs = RemediationFeedback.objects.visible_to(user).for_org(organization).filter(analysis=analysis)
+    qs = RemediationFeedback.objects.visible_to(user, organization).filter(analysis=analysis)
     row = qs.aggregate(
         count=Count("id"),
         positive=Count("id", filter=Q(feedback_type__in=POSITIVE)),
         average=Avg("rating"),
     )
     sections = (
-        AnalysisFeedback.objects.visible_to(user)
-        .for_org(organization)
+        AnalysisFeedback.objects.visible_to(user, organization)
         .filter(analysis=analysis)
         .values("analysis_section")
         .annotate(total=Count("id"), accurate=Count("id", filter=Q(is_accurate=True)))
@@ -58,8 +57,7 @@ def my_sections(*, analysis, user) -> dict[str, AnalysisFeedback]:
 def alert_runs(*, alert, user, organization) -> list[RunbookExecution]:
     """The alert's runbook executions that ran to an end, newest first, with the user's verdict."""
     runs = list(
-        RunbookExecution.objects.visible_to(user)
-        .for_org(organization)
+        RunbookExecution.objects.visible_to(user, organization)
         .filter(alert=alert, status__in=RATEABLE_RUNS)
         .select_related("runbook")
         .order_by("-created_at")[:10]
@@ -75,8 +73,7 @@ def alert_runs(*, alert, user, organization) -> list[RunbookExecution]:
 
 def execution_feedback(*, execution, user, organization):
     return (
-        RemediationFeedback.objects.visible_to(user)
-        .for_org(organization)
+        RemediationFeedback.objects.visible_to(user, organization)
         .filter(execution=execution, analysis__isnull=True)
         .select_related("user")
         .order_by("-updated_at")
@@ -84,11 +81,11 @@ def execution_feedback(*, execution, user, organization):
 
 
 def runbook_choices(*, user, organization):
-    return Runbook.objects.visible_to(user).for_org(organization).filter(enabled=True).order_by("name")
+    return Runbook.objects.visible_to(user, organization).filter(enabled=True).order_by("name")
 
 
 def library(*, user, organization):
-    return SuccessfulRemediation.objects.visible_to(user).for_org(organization).select_related("runbook", "verified_by")
+    return SuccessfulRemediation.objects.visible_to(user, organization).select_related("runbook", "verified_by")
 
 
 def fix_suggestion(*, analysis, user) -> str:

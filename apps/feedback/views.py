@@ -41,9 +41,9 @@ def _errors(exc: ValidationError) -> list[str]:
 def _subject_of(request, analysis: Analysis):
     """(subject type, alert or incident) the analysis belongs to, as the user may see it."""
     if analysis.subject_type == SubjectType.ALERT:
-        alerts = Alert.objects.visible_to(request.user).for_org(request.organization)
+        alerts = Alert.objects.visible_to(request.user, request.organization)
         return SubjectType.ALERT, get_object_or_404(alerts, pk=analysis.alert_id)
-    incidents = Incident.objects.visible_to(request.user).for_org(request.organization)
+    incidents = Incident.objects.visible_to(request.user, request.organization)
     return SubjectType.INCIDENT, get_object_or_404(incidents, pk=analysis.incident_id)
 
 
@@ -54,7 +54,7 @@ class SubjectPanelView(OrgScopedViewMixin, View):
 
     def get(self, request, pk: int):
         model = Alert if self.subject_type == SubjectType.ALERT else Incident
-        obj = get_object_or_404(model.objects.visible_to(request.user).for_org(request.organization), pk=pk)
+        obj = get_object_or_404(model.objects.visible_to(request.user, request.organization), pk=pk)
         return render(request, "feedback/panels/analysis.html", feedback_context(request, self.subject_type, obj))
 
 
@@ -83,7 +83,7 @@ class RateAnalysisView(OrgScopedViewMixin, View):
     required_role = Role.OPERATOR
 
     def post(self, request, pk: int):
-        analysis = get_object_or_404(Analysis.objects.visible_to(request.user).for_org(request.organization), pk=pk)
+        analysis = get_object_or_404(Analysis.objects.visible_to(request.user, request.organization), pk=pk)
         subject_type, obj = _subject_of(request, analysis)
         form = AnalysisFeedbackForm(request.POST)
         if not form.is_valid():
@@ -110,7 +110,7 @@ class MarkFixView(OrgScopedViewMixin, View):
         model = self.sources.get(source)
         if model is None:
             raise Http404
-        obj = get_object_or_404(model.objects.visible_to(request.user).for_org(request.organization), pk=pk)
+        obj = get_object_or_404(model.objects.visible_to(request.user, request.organization), pk=pk)
         form = MarkFixForm(
             request.POST,
             runbooks=selectors.runbook_choices(user=request.user, organization=request.organization),

@@ -59,4 +59,4 @@ class MetricSourceTestView(OrgScopedViewMixin, View):
         return redirect("metrics:list")
 
     def get_queryset_for(self, model):
-        return model.objects.visible_to(self.request.user).for_org(self.request.organization)
+        return model.objects.visible_to(self.request.user, self.request.organization)

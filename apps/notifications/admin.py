@@ -37,6 +37,28 @@ class NotificationChannelAdmin(OrgScopedAdmin):
     search_fields = ["name"]
     actions = ["send_test"]
 
+    def save_model(self, request, obj, form, change):
+        """Through `channel_create` / `channel_update`, like the API and the portal (form.clean has
+        already merged the write-only secrets into the stored configuration)."""
+        data = form.cleaned_data
+        fields = {name: data[name] for name in ("name", "kind", "enabled", "team") if name in data}
+        if request.user.is_superuser and data.get("organization") is not None:
+            organization = data["organization"]
+        else:
+            organization = self._org(request)
+        if change:
+            stored = NotificationChannel.objects.get(pk=obj.pk)
+            if organization is not None and organization.pk != stored.organization_id:
+                fields["organization"] = organization
+            saved = services.channel_update(channel=stored, config=data.get("config"), **fields)
+        else:
+            saved = services.channel_create(
+                organization=organization, config=data.get("config") or {}, created_by=request.user, **fields
+            )
+        for field in saved._meta.concrete_fields:  # the admin goes on with `obj` (messages, redirect)
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding, obj._state.db = False, saved._state.db
+
     @admin.display(description=_("destination"))
     def where(self, obj):
         return get_provider(obj.kind).summary(obj.config or {}) if obj.config else "—"

@@ -28,6 +28,24 @@ class Trigger(models.TextChoices):
     ESCALATION = "escalation", _("Escalation level fired")
 
 
+class SubjectKind(models.TextChoices):
+    """What a notification subject is about: the family of the events that speak of it."""
+
+    ALERT = "alert", _("Alert")
+    INCIDENT = "incident", _("Incident")
+    EXECUTION = "execution", _("Runbook execution")
+    ANALYSIS = "analysis", _("AI analysis")
+    SLA = "sla", _("SLA")
+    CAPACITY = "capacity", _("Capacity")
+    ESCALATION = "escalation", _("Escalation")
+
+
+class SubjectState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
 class Grouping(models.TextChoices):
     PER_INCIDENT = "per_incident", _("One message per incident (updated as alerts join)")
     PER_ALERT = "per_alert", _("One message per alert")

@@ -7,6 +7,7 @@ import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from aiops.querysets import choices_for_request
 from apps.tenancy.models import Team
 
 from .choices import ChannelKind, DeliveryKind, DeliveryStatus, EscalationStatus, Grouping
@@ -20,17 +21,8 @@ from .models import (
 )
 
 
-def scoped(model):
-    def queryset(request):
-        if request is None or not getattr(request, "organization", None):
-            return model.objects.none()
-        return model.objects.visible_to(request.user).for_org(request.organization)
-
-    return queryset
-
-
 def related(model, label, field_name=None):
-    return django_filters.ModelChoiceFilter(queryset=scoped(model), label=label, field_name=field_name)
+    return django_filters.ModelChoiceFilter(queryset=choices_for_request(model), label=label, field_name=field_name)
 
 
 class NotificationChannelFilterSet(django_filters.FilterSet):

@@ -22,6 +22,7 @@ from apps.alerts.choices import ActionSource, AlertStatus
 from apps.alerts.models import Alert
 from apps.alerts.services import AlertActionError, alert_acknowledge
 
+from .choices import ChannelKind, SubjectKind
 from .messages import ACK_ACTION
 from .models import NotificationChannel, NotificationSubject, NotificationThread
 
@@ -32,7 +33,7 @@ MAX_CALLBACK_BYTES = 1024 * 1024  # Slack and PagerDuty callbacks are a few kB
 def _acknowledge_subject(subject: NotificationSubject, *, who: str, source: str) -> int:
     """Acknowledge the alert (or every open alert of the incident) behind a subject."""
     NotificationSubject.objects.filter(pk=subject.pk).update(context={**subject.context, "ack_hint": who})
-    if subject.kind == "alert":
+    if subject.kind == SubjectKind.ALERT:
         alerts = Alert.objects.filter(pk=subject.alert_id)
     else:
         alerts = Alert.objects.filter(pk__in=subject.alert_links.values("alert_id"))
@@ -49,7 +50,7 @@ def _acknowledge_subject(subject: NotificationSubject, *, who: str, source: str)
 @csrf_exempt
 @require_POST
 def slack_interaction(request, channel_id: int):
-    channel = get_object_or_404(NotificationChannel, pk=channel_id, kind="slack")
+    channel = get_object_or_404(NotificationChannel, pk=channel_id, kind=ChannelKind.SLACK)
     secret = (channel.config or {}).get("signing_secret")
     try:
         raw = webhooks.read_body(request, MAX_CALLBACK_BYTES)
@@ -97,7 +98,7 @@ def _pagerduty_signature_ok(secret: str, body: bytes, header: str) -> bool:
 @csrf_exempt
 @require_POST
 def pagerduty_webhook(request, channel_id: int):
-    channel = get_object_or_404(NotificationChannel, pk=channel_id, kind="pagerduty")
+    channel = get_object_or_404(NotificationChannel, pk=channel_id, kind=ChannelKind.PAGERDUTY)
     secret = (channel.config or {}).get("webhook_secret")
     try:
         raw = webhooks.read_body(request, MAX_CALLBACK_BYTES)

@@ -13,7 +13,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .choices import MatchOp, PatternMode, Trigger
+from .choices import MatchOp, PatternMode, SubjectKind, Trigger
 
 _SUCCESS = {"succeeded", "success", "successful", "completed", "ok"}
 _RESOLVED = {"resolved", "closed"}
@@ -42,7 +42,7 @@ class Facts:
     @property
     def pattern_key(self) -> str:
         """The "same alert pattern" of the brief's rate limit: alert name and service."""
-        if self.subject_kind == "alert":
+        if self.subject_kind == SubjectKind.ALERT:
             return f"{self.name}|{self.service}"[:300]
         return f"{self.subject_kind}|{self.title}"[:300]
 
@@ -91,14 +91,14 @@ def facts_from_event(event: dict) -> Facts:
     incident_id = _int(data.get("incident_id"))
     family = name.split(".", 1)[0]
     if family == "alert":
-        kind, key = "alert", f"alert:{_int(data.get('alert_id')) or subject.get('id')}"
+        kind, key = SubjectKind.ALERT, f"alert:{_int(data.get('alert_id')) or subject.get('id')}"
     elif family == "incident":
-        kind, key = "incident", f"incident:{incident_id or subject.get('id')}"
+        kind, key = SubjectKind.INCIDENT, f"incident:{incident_id or subject.get('id')}"
     elif name == "analysis.completed" and (incident_id or alert_ids):
-        kind = "incident" if incident_id else "alert"
+        kind = SubjectKind.INCIDENT if incident_id else SubjectKind.ALERT
         key = f"incident:{incident_id}" if incident_id else f"alert:{alert_ids[0]}"
     elif family == "runbook":
-        kind = "execution"
+        kind = SubjectKind.EXECUTION
         key = f"execution:{_int(data.get('execution_id')) or subject.get('id')}"
     else:
         kind = family
@@ -121,9 +121,9 @@ def facts_from_event(event: dict) -> Facts:
         instance=str(data.get("instance") or ""),
         labels={str(k): str(v) for k, v in labels.items()},
         team_id=_int(data.get("team_id")),
-        alert_id=alert_ids[0] if kind == "alert" and alert_ids else None,
+        alert_id=alert_ids[0] if kind == SubjectKind.ALERT and alert_ids else None,
         alert_ids=alert_ids,
-        incident_id=incident_id if kind == "incident" or incident_id else None,
+        incident_id=incident_id if kind == SubjectKind.INCIDENT or incident_id else None,
         url=str(data.get("url") or ""),
         status=str(data.get("status") or ""),
     )

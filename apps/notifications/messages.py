@@ -15,7 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .choices import DeliveryKind
+from .choices import DeliveryKind, SubjectKind, SubjectState
 
 # The technical plan's colour map (its Slack message format).
 COLORS = {"critical": "#ff0000", "warning": "#ffa500", "info": "#0000ff"}
@@ -143,9 +143,9 @@ def format_duration(start, end=None) -> str:
 
 
 def status_line(ctx: dict) -> str:
-    if ctx.get("state") == "resolved":
+    if ctx.get("state") == SubjectState.RESOLVED:
         return _("✅ Resolved %(when)s") % {"when": format_time(ctx.get("resolved_at"))}
-    if ctx.get("state") == "acknowledged":
+    if ctx.get("state") == SubjectState.ACKNOWLEDGED:
         who = ctx.get("acknowledged_by") or _("someone")
         return _("👀 Acknowledged by %(who)s") % {"who": who}
     return ""
@@ -153,7 +153,7 @@ def status_line(ctx: dict) -> str:
 
 def _base(ctx: dict, kind: str, event_name: str, key: str) -> Message:
     severity = str(ctx.get("severity") or "").lower()
-    resolved = ctx.get("state") == "resolved"
+    resolved = ctx.get("state") == SubjectState.RESOLVED
     return Message(
         kind=kind,
         event_name=event_name,
@@ -248,20 +248,20 @@ def build_message(
     """The message for one delivery: the subject's current facts plus what this delivery adds."""
     msg = _base(ctx, kind, event_name, subject_key)
     subject_kind = subject_key.split(":", 1)[0]
-    if subject_kind == "alert":
+    if subject_kind == SubjectKind.ALERT:
         _alert_message(msg, ctx)
-    elif subject_kind == "incident":
+    elif subject_kind == SubjectKind.INCIDENT:
         _incident_message(msg, ctx, alerts or [], alert_count)
     else:
         _other_message(msg, ctx, event_name)
-    open_ = ctx.get("state") not in ("acknowledged", "resolved")
+    open_ = ctx.get("state") not in (SubjectState.ACKNOWLEDGED, SubjectState.RESOLVED)
     if msg.url:
         msg.actions.append(Action(_("View Details"), url=msg.url))
-    if subject_kind in ("alert", "incident") and open_:
+    if subject_kind in (SubjectKind.ALERT, SubjectKind.INCIDENT) and open_:
         msg.actions.append(Action(_("Acknowledge"), action_id=ACK_ACTION, value=subject_key, style="primary"))
-    if subject_kind == "alert" and msg.url and ctx.get("state") != "resolved":
+    if subject_kind == SubjectKind.ALERT and msg.url and ctx.get("state") != SubjectState.RESOLVED:
         msg.actions.append(Action(_("Start Runbook"), url=msg.url + "#runbooks"))
-    if subject_kind == "execution" and event_name == "runbook.approval_needed" and msg.url:
+    if subject_kind == SubjectKind.EXECUTION and event_name == "runbook.approval_needed" and msg.url:
         msg.actions = [Action(_("Review and approve"), url=msg.url, style="primary")]
     for extend in MESSAGE_EXTENDERS:
         extend(msg, organization_id=organization_id, ctx=ctx, data=data)

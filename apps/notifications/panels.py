@@ -59,8 +59,8 @@ def dashboard_panel(request, organization) -> dict | None:
     if not access_for(request.user).has_role(organization.pk, Role.VIEWER):
         return None
     since = timezone.now() - timedelta(hours=24)
-    deliveries = NotificationDelivery.objects.visible_to(request.user).for_org(organization)
-    escalations = Escalation.objects.visible_to(request.user).for_org(organization).filter(
+    deliveries = NotificationDelivery.objects.visible_to(request.user, organization)
+    escalations = Escalation.objects.visible_to(request.user, organization).filter(
         status=EscalationStatus.ACTIVE)
     return {
         "notification_failed_24h": deliveries.filter(status=DeliveryStatus.FAILED, created_at__gte=since).count(),

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.alerts.models import Alert
 
-from .choices import DeliveryKind, DeliveryStatus, EscalationStatus
+from .choices import DeliveryKind, DeliveryStatus, EscalationStatus, SubjectKind
 from .matching import Facts, rule_matches, snooze_matches
 from .models import (
     Escalation,
@@ -103,7 +103,7 @@ def active_snooze(*, organization_id: int, facts: Facts, rule_id: int | None, no
 def incident_subjects_of(alert_id: int | None) -> list[NotificationSubject]:
     if alert_id is None:
         return []
-    return list(NotificationSubject.objects.filter(alert_links__alert_id=alert_id, kind="incident"))
+    return list(NotificationSubject.objects.filter(alert_links__alert_id=alert_id, kind=SubjectKind.INCIDENT))
 
 
 def incident_alerts(subject: NotificationSubject, limit: int = 10) -> tuple[list[dict], int]:

@@ -148,7 +148,7 @@ class ActionView(OrgScopedViewMixin, View):
 
     def scoped(self, model, pk):
         return get_object_or_404(
-            model.objects.visible_to(self.request.user).for_org(self.request.organization), pk=pk
+            model.objects.visible_to(self.request.user, self.request.organization), pk=pk
         )
 
 

@@ -14,4 +14,4 @@ class ForecastTargetForm(forms.ModelForm):
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = MetricSource.objects.visible_to(request.user).for_org(request.organization)
+        self.fields["source"].queryset = MetricSource.objects.visible_to(request.user, request.organization)

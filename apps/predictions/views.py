@@ -20,12 +20,12 @@ class PredictionsIndexView(OrgScopedViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         org, user = self.request.organization, self.request.user
-        forecasts = (MetricForecast.objects.visible_to(user).for_org(org).select_related("target")
+        forecasts = (MetricForecast.objects.visible_to(user, org).select_related("target")
                      .order_by("target__name", "metric_name")[:200])
         return super().get_context_data(
-            targets=ForecastTarget.objects.visible_to(user).for_org(org).select_related("source"),
+            targets=ForecastTarget.objects.visible_to(user, org).select_related("source"),
             forecasts=forecasts,
-            anomalies=AnomalyDetection.objects.visible_to(user).for_org(org)[:50],
+            anomalies=AnomalyDetection.objects.visible_to(user, org)[:50],
             insights=selectors.insights(organization_id=org.pk),
             can_edit=self.has_role(Role.ADMIN), **kwargs)
 
@@ -70,7 +70,7 @@ class _AlertAction(OrgScopedViewMixin, View):
     required_role = Role.OPERATOR
 
     def alert(self, pk):
-        return get_object_or_404(Alert.objects.visible_to(self.request.user).for_org(self.request.organization),
+        return get_object_or_404(Alert.objects.visible_to(self.request.user, self.request.organization),
                                  pk=pk, labels__kind="predictive")
 
 

@@ -11,6 +11,7 @@ from aiops.roles import Role
 from . import services
 from .choices import VersionSource
 from .executors.ssh import parse_host_key
+from .guards import managed_by
 from .models import (
     ExecutionEvent,
     Runbook,
@@ -20,7 +21,6 @@ from .models import (
     StepResult,
     TriggerWait,
 )
-from .guards import managed_by
 from .schema import InvalidDefinition
 from .services.targets import target_credential_problems
 from .yamlio import dump, load

@@ -18,15 +18,11 @@ from apps.alerts.models import Alert
 
 from . import services
 from .filtersets import RunbookExecutionFilterSet, RunbookFilterSet
-from .guards import managed_by
-from .schema import InvalidDefinition
 from .forms import DecisionForm, RunForm
+from .guards import managed_by
 from .models import Runbook, RunbookExecution, RunbookVersion, SshTarget
+from .schema import InvalidDefinition
 from .selectors import pending_approvals
-
-
-def _scoped(model, request):
-    return model.objects.visible_to(request.user).for_org(request.organization)
 
 
 class RunbookListView(OrgScopedViewMixin, ListView):
@@ -44,7 +40,8 @@ class RunbookListView(OrgScopedViewMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filter"] = self.filterset
-        context["approvals"] = pending_approvals(queryset=_scoped(RunbookExecution, self.request))[:20]
+        executions = RunbookExecution.objects.visible_to(self.request.user, self.request.organization)
+        context["approvals"] = pending_approvals(queryset=executions)[:20]
         return context
 
 
@@ -57,12 +54,13 @@ class RunbookDetailView(OrgScopedViewMixin, DetailView):
         context = super().get_context_data(**kwargs)
         runbook = self.object
         managed = managed_by(runbook)
+        user, organization = self.request.user, self.request.organization
         context.update(
             {
                 "managed": managed,
                 "yaml_text": services.runbook_export_yaml(runbook=runbook),
                 "versions": runbook.versions.select_related("created_by")[:50],
-                "executions": _scoped(RunbookExecution, self.request)
+                "executions": RunbookExecution.objects.visible_to(user, organization)
                 .filter(runbook=runbook)
                 .select_related("requested_by")[:20],
                 "can_run": self.has_role(Role.OPERATOR),
@@ -70,7 +68,7 @@ class RunbookDetailView(OrgScopedViewMixin, DetailView):
                 "form": kwargs.get("form")
                 or RunForm(
                     definition=runbook.definition,
-                    targets=_scoped(SshTarget, self.request).filter(enabled=True),
+                    targets=SshTarget.objects.visible_to(user, organization).filter(enabled=True),
                 ),
             }
         )
@@ -84,15 +82,16 @@ class RunbookRunView(OrgScopedViewMixin, View):
     required_role = Role.OPERATOR
 
     def post(self, request, pk):
-        runbook = get_object_or_404(_scoped(Runbook, request), pk=pk)
+        runbook = get_object_or_404(Runbook.objects.visible_to(request.user, request.organization), pk=pk)
         alert = None
         if request.POST.get("alert"):
-            alert = get_object_or_404(_scoped(Alert, request), pk=request.POST["alert"])
+            alerts = Alert.objects.visible_to(request.user, request.organization)
+            alert = get_object_or_404(alerts, pk=request.POST["alert"])
         form = RunForm(
             request.POST,
             definition=runbook.definition,
             prefix=request.POST.get("form_prefix") or None,
-            targets=_scoped(SshTarget, request).filter(enabled=True),
+            targets=SshTarget.objects.visible_to(request.user, request.organization).filter(enabled=True),
             alert=alert,
         )
         back = _safe_next(request, reverse("runbooks:detail", kwargs={"pk": runbook.pk}))
@@ -139,7 +138,8 @@ class RunbookVersionRestoreView(OrgScopedViewMixin, View):
     required_role = Role.ADMIN
 
     def post(self, request, pk, number):
-        version = get_object_or_404(_scoped(RunbookVersion, request), runbook_id=pk, number=number)
+        versions = RunbookVersion.objects.visible_to(request.user, request.organization)
+        version = get_object_or_404(versions, runbook_id=pk, number=number)
         try:
             result = services.runbook_restore_version(version=version, user=request.user)
         except InvalidDefinition as exc:
@@ -197,7 +197,7 @@ class ExecutionLiveView(OrgScopedViewMixin, View):
     model = RunbookExecution
 
     def get(self, request, pk):
-        execution = get_object_or_404(_scoped(RunbookExecution, request), pk=pk)
+        execution = get_object_or_404(RunbookExecution.objects.visible_to(request.user, request.organization), pk=pk)
         return render(request, "runbooks/_execution_live.html", _execution_context(request, execution))
 
 
@@ -214,7 +214,7 @@ class ExecutionActionView(OrgScopedViewMixin, View):
         service = self.ACTIONS.get(action)
         if service is None:
             raise Http404
-        execution = get_object_or_404(_scoped(RunbookExecution, request), pk=pk)
+        execution = get_object_or_404(RunbookExecution.objects.visible_to(request.user, request.organization), pk=pk)
         form = DecisionForm(request.POST)
         note = form.cleaned_data["note"] if form.is_valid() else ""
         try:

@@ -5,14 +5,15 @@ from django.utils.translation import gettext_lazy as _
 
 from aiops.access import access_for
 from aiops.models import TimeStampedModel
-from aiops.querysets import OrgScopedManager, OrgScopedQuerySet
+from aiops.querysets import ALL_ORGANIZATIONS, OrgScopedManager, OrgScopedQuerySet
 from aiops.roles import Role
 
 
 class OrganizationQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user, organization=ALL_ORGANIZATIONS):
         access = access_for(user)
-        return self if access.is_superuser else self.filter(pk__in=access.member_org_ids)
+        qs = self if access.is_superuser else self.filter(pk__in=access.member_org_ids)
+        return qs if organization is ALL_ORGANIZATIONS else qs.for_org(organization)
 
     def for_org(self, organization):
         return self.filter(pk=getattr(organization, "pk", organization))
@@ -68,7 +69,7 @@ class Membership(TimeStampedModel):
 
 
 class ApiTokenQuerySet(OrgScopedQuerySet):
-    def visible_to(self, user):
+    def visible_rows(self, user):
         """Tokens are personal: a user sees their own; owners see every token of the organisation."""
         access = access_for(user)
         if access.is_superuser:

@@ -36,14 +36,14 @@ def token_list(request):
     if request.method == "POST" and form.is_valid():
         issued = services.api_token_create(user=request.user, organization=request.organization, **form.cleaned_data)
         form = ApiTokenForm()
-    tokens = ApiToken.objects.visible_to(request.user).for_org(request.organization).filter(user=request.user)
+    tokens = ApiToken.objects.visible_to(request.user, request.organization).filter(user=request.user)
     return render(request, "tenancy/tokens.html", {"tokens": tokens, "form": form, "issued": issued})
 
 
 @require_POST
 @login_required
 def token_revoke(request, pk):
-    token = get_object_or_404(ApiToken.objects.visible_to(request.user).for_org(request.organization), pk=pk)
+    token = get_object_or_404(ApiToken.objects.visible_to(request.user, request.organization), pk=pk)
     services.api_token_revoke(token=token)
     messages.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect("tenancy:tokens")

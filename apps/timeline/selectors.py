@@ -13,7 +13,7 @@ MEMBERSHIP_REMOVED = ("incident.alert_removed",)
 
 def timeline_entries(*, user, organization) -> QuerySet:
     """Every entry the user may see in the organisation, in event-time order."""
-    return TimelineEntry.objects.visible_to(user).for_org(organization).order_by("occurred_at", "id")
+    return TimelineEntry.objects.visible_to(user, organization).order_by("occurred_at", "id")
 
 
 def incident_alert_ids(*, organization_id: int, incident_id: int) -> list[int]:
@@ -65,13 +65,13 @@ def incident_visible(*, user, organization, incident_id: int) -> bool:
         incident_model = django_apps.get_model("incidents", "Incident")
     except LookupError:
         return timeline_entries(user=user, organization=organization).filter(incident_id=incident_id).exists()
-    return incident_model.objects.visible_to(user).for_org(organization).filter(pk=incident_id).exists()
+    return incident_model.objects.visible_to(user, organization).filter(pk=incident_id).exists()
 
 
 def alert_visible(*, user, organization, alert_id: int) -> bool:
     from apps.alerts.models import Alert
 
-    return Alert.objects.visible_to(user).for_org(organization).filter(pk=alert_id).exists()
+    return Alert.objects.visible_to(user, organization).filter(pk=alert_id).exists()
 
 
 def incident_facts(entries: QuerySet, *, incident_id: int) -> dict:

@@ -39,7 +39,7 @@ class DependencyInline(admin.TabularInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         formset.form.base_fields["target"].queryset = (
-            Service.objects.visible_to(request.user).for_org(request.organization)
+            Service.objects.visible_to(request.user, request.organization)
             if not request.user.is_superuser
             else Service.objects.all()
         )

@@ -86,13 +86,11 @@ def failing_node_ids(graph: TopologyGraph, failing: dict[tuple[str, str], dict])
 def visible_graph(*, user, organization) -> TopologyGraph:
     """The graph restricted to the services the user may see (edges between visible ones)."""
     services = (
-        Service.objects.visible_to(user)
-        .for_org(organization)
+        Service.objects.visible_to(user, organization)
         .values("id", "name", "environment", "type", "tier", "team_id")
     )
     deps = (
-        Dependency.objects.visible_to(user)
-        .for_org(organization)
+        Dependency.objects.visible_to(user, organization)
         .values("id", "source_id", "target_id", "kind", "criticality")
     )
     return TopologyGraph.build(list(services), list(deps))

@@ -1,4 +1,6 @@
-"""Write paths of the service registry: import a graph file, discover services from alerts."""
+"""Write paths of the service registry: services and dependencies one by one, import a graph file,
+discover services from alerts. The registry's rules (a name is unique per environment, an edge
+joins two different services once) live here, whichever door the write comes through."""
 
 from __future__ import annotations
 
@@ -6,14 +8,64 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import conf, graph
 from .choices import DiscoveredFrom
 from .interchange import Problem, TopologyFileError, TopologySpec
 from .models import Dependency, Service
+
+
+def _save_unless_taken(row, fields: dict, *, taken, field: str, message) -> object:
+    """Apply `fields` to `row` and save it, unless another row of `taken(row)` holds its place."""
+    for name, value in fields.items():
+        setattr(row, name, value)
+    clash = taken(row)
+    if row.pk is not None:
+        clash = clash.exclude(pk=row.pk)
+    if clash.exists():
+        raise ValidationError({field: message})
+    row.save()
+    return row
+
+
+def _service_taken(service: Service):
+    return Service.objects.for_org(service.organization_id).filter(name=service.name, environment=service.environment)
+
+
+def _dependency_taken(dependency: Dependency):
+    if dependency.source_id is not None and dependency.source_id == dependency.target_id:
+        raise ValidationError({"target": _("A service cannot depend on itself.")})
+    return Dependency.objects.filter(source_id=dependency.source_id, target_id=dependency.target_id)
+
+
+SERVICE_TAKEN = _("A service with this name already exists in this environment.")
+DEPENDENCY_TAKEN = _("This dependency already exists.")
+
+
+def service_create(*, organization, **fields) -> Service:
+    return _save_unless_taken(
+        Service(organization=organization), fields, taken=_service_taken, field="name", message=SERVICE_TAKEN
+    )
+
+
+def service_update(*, service: Service, **fields) -> Service:
+    return _save_unless_taken(service, fields, taken=_service_taken, field="name", message=SERVICE_TAKEN)
+
+
+def dependency_create(*, organization, **fields) -> Dependency:
+    return _save_unless_taken(
+        Dependency(organization=organization), fields, taken=_dependency_taken, field="target",
+        message=DEPENDENCY_TAKEN,
+    )
+
+
+def dependency_update(*, dependency: Dependency, **fields) -> Dependency:
+    return _save_unless_taken(dependency, fields, taken=_dependency_taken, field="target", message=DEPENDENCY_TAKEN)
 
 
 @dataclass

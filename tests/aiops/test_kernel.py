@@ -68,6 +68,49 @@ def test_guardian_sharing_adds_one_row_within_the_organisation(org_a, org_b):
     assert foreign not in Integration.objects.visible_to(viewer)
 
 
+@pytest.mark.django_db
+def test_sharing_by_user_and_by_group_is_one_query(org_a, org_b, django_assert_num_queries):
+    """`_shared_object_ids` is a subquery: the whole scope, sharing included, is one round trip."""
+    from django.contrib.auth.models import Group
+    from guardian.models import UserObjectPermission
+    from guardian.shortcuts import assign_perm
+
+    from tests.tenancy.factories import TeamFactory, member
+
+    team = TeamFactory(organization=org_a)
+    by_user = IntegrationFactory(organization=org_a, team=TeamFactory(organization=org_a))
+    by_group = IntegrationFactory(organization=org_a, team=TeamFactory(organization=org_a))
+    hidden = IntegrationFactory(organization=org_a, team=TeamFactory(organization=org_a))
+    own = IntegrationFactory(organization=org_a, team=team)
+    foreign = IntegrationFactory(organization=org_b, team=TeamFactory(organization=org_b))
+    viewer = member(org_a, Role.VIEWER, teams=[team])
+    group = Group.objects.create(name="sharers")
+    viewer.groups.add(group)
+    assign_perm("alerts.view_integration", viewer, by_user)
+    assign_perm("alerts.view_integration", group, by_group)
+    assign_perm("alerts.view_integration", group, foreign)  # sharing never crosses organisations
+    # A key guardian stores as text that is no number must match nothing, not break the cast.
+    stray = assign_perm("alerts.view_integration", viewer, hidden)
+    UserObjectPermission.objects.filter(pk=stray.pk).update(object_pk="x-1")
+    viewer = type(viewer).objects.get(pk=viewer.pk)
+    Integration.objects.visible_to(viewer).exists()  # warm the access and content-type caches
+    with django_assert_num_queries(1):
+        rows = set(Integration.objects.visible_to(viewer, org_a))
+    assert rows == {own, by_user, by_group}
+    assert hidden not in rows and foreign not in rows
+
+
+@pytest.mark.django_db
+def test_one_call_and_two_call_chokepoint_agree(org_a, org_b, users_a):
+    IntegrationFactory(organization=org_a), IntegrationFactory(organization=org_b)
+    user = users_a["viewer"]
+    one_call = list(Integration.objects.visible_to(user, org_a))
+    assert one_call == list(Integration.objects.visible_to(user).for_org(org_a))
+    assert list(Integration.objects.visible_to(user, org_a.pk)) == list(Integration.objects.visible_to(user, org_a))
+    assert not Integration.objects.visible_to(user, None).exists()  # no active organisation: nothing
+    assert not Integration.objects.visible_to(user, org_b).exists()  # not a member there
+
+
 # --- tokens ------------------------------------------------------------------------------------
 
 @pytest.mark.django_db

@@ -156,3 +156,29 @@ def test_portal_and_admin_graph_pages(org_a, users_a, client):
         reverse("admin:topology_service_graph")
         in client.get(reverse("admin:topology_service_changelist")).content.decode()
     )
+
+
+def test_registry_rules_are_service_rules_whatever_the_door(org_a, org_b):
+    """Uniqueness lives in the services, not the serializer: admin, importer and tasks keep it too."""
+    from django.core.exceptions import ValidationError
+
+    from apps.topology import services
+
+    web = services.service_create(organization=org_a, name="web", environment="prod", type="web")
+    api = services.service_create(organization=org_a, name="api", environment="prod", type="api")
+    services.service_create(organization=org_b, name="web", environment="prod", type="web")  # other org: free
+    with pytest.raises(ValidationError) as taken:
+        services.service_create(organization=org_a, name="web", environment="prod", type="web")
+    assert "name" in taken.value.message_dict
+    with pytest.raises(ValidationError):
+        services.service_update(service=api, name="web")
+    api.refresh_from_db()
+    assert api.name == "api"
+    assert services.service_update(service=web, description="front door").description == "front door"
+    edge = services.dependency_create(organization=org_a, source=web, target=api, kind="sync")
+    with pytest.raises(ValidationError) as loop:
+        services.dependency_create(organization=org_a, source=web, target=web, kind="sync")
+    assert "target" in loop.value.message_dict
+    with pytest.raises(ValidationError):
+        services.dependency_create(organization=org_a, source=web, target=api, kind="async")
+    assert list(Dependency.objects.filter(organization=org_a)) == [edge]

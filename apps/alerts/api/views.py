@@ -7,7 +7,6 @@ call the lifecycle services with `source=api`; a state conflict is a 409 with a 
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
@@ -40,7 +39,6 @@ class IntegrationViewSet(OrgScopedModelViewSet):
     queryset = Integration.objects.select_related("team", "created_by")
     serializer_class = IntegrationSerializer
     filterset_class = IntegrationFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = {**CRUD_ADMIN, "rotate_token": Role.ADMIN}
 
     def perform_create(self, serializer):
@@ -62,7 +60,6 @@ class AlertViewSet(OrgScopedReadOnlyViewSet):
     queryset = Alert.objects.all()
     serializer_class = AlertSerializer
     filterset_class = AlertFilterSet
-    filter_backends = [DjangoFilterBackend]
     pagination_class = CappedCountPagination
     action_roles = {
         **READ,
@@ -161,7 +158,7 @@ class AlertEventViewSet(OrgScopedReadOnlyViewSet):
     queryset = AlertEvent.objects.all()
     serializer_class = AlertEventSerializer
     filterset_class = AlertEventFilterSet
-    filter_backends = [DjangoFilterBackend]
+    ordering_fields = ["at", "id"]  # indexed: history can be millions of rows
     pagination_class = CappedCountPagination
     action_roles = READ
 

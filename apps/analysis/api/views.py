@@ -94,7 +94,7 @@ class SubjectAnalyzeView(APIView):
 
     def _subject(self, request, pk) -> Subject:
         if self.subject_type == SubjectType.ALERT:
-            alert = Alert.objects.visible_to(request.user).for_org(request.organization).filter(pk=pk).first()
+            alert = Alert.objects.visible_to(request.user, request.organization).filter(pk=pk).first()
             if alert is None:
                 raise Http404
             return Subject.for_alert(alert)

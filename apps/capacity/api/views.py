@@ -1,14 +1,13 @@
 """API (the plan's): /capacity/metrics, /metrics/{type}, /forecast/{resource}, /reports (GET, POST),
 /reports/{id}, /recommendations; plus /capacity/resources, /capacity/queries and /capacity/thresholds."""
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
 from aiops.api.permissions import CRUD_ADMIN, READ
-from aiops.api.views import OrgScopedAPIView
-from aiops.api.viewsets import OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
+from aiops.api.views import OrgScopedReadAPIView
+from aiops.api.viewsets import OrgScopedModelViewSet, OrgScopedReadOnlyViewSet, OrgScopedReadViewSet
 from aiops.roles import Role
 
 from .. import reports, services, trend
@@ -29,7 +28,6 @@ class ResourceQueryViewSet(OrgScopedModelViewSet):
     queryset = ResourceQuery.objects.select_related("source")
     serializer_class = s.ResourceQuerySerializer
     filterset_class = ResourceQueryFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = CRUD_ADMIN
 
     def perform_create(self, serializer):
@@ -37,21 +35,18 @@ class ResourceQueryViewSet(OrgScopedModelViewSet):
                                                     **serializer.validated_data)
 
 
-class CapacityMetricViewSet(OrgScopedReadOnlyViewSet):
+class CapacityMetricViewSet(OrgScopedReadViewSet):
     """Resources, most urgent first (days to exhaustion)."""
 
     queryset = CapacityMetric.objects.all()
     serializer_class = s.CapacityMetricSerializer
     filterset_class = CapacityMetricFilterSet
-    filter_backends = [DjangoFilterBackend]
-    action_roles = READ
 
 
 class CapacityThresholdViewSet(OrgScopedModelViewSet):
     queryset = CapacityThreshold.objects.all()
     serializer_class = s.CapacityThresholdSerializer
     filterset_class = CapacityThresholdFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = CRUD_ADMIN
 
     def perform_create(self, serializer):
@@ -64,7 +59,6 @@ class CapacityReportViewSet(OrgScopedReadOnlyViewSet):
     queryset = CapacityReport.objects.all()
     serializer_class = s.CapacityReportSerializer
     filterset_class = CapacityReportFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = {**READ, "create": Role.OPERATOR}
 
     @extend_schema(request=s.ReportRequestSerializer, responses={201: s.CapacityReportSerializer})
@@ -76,12 +70,9 @@ class CapacityReportViewSet(OrgScopedReadOnlyViewSet):
                         status=status.HTTP_201_CREATED)
 
 
-class _ReadView(OrgScopedAPIView):
-    method_actions = {"get": "retrieve"}
-    action_roles = {"retrieve": Role.VIEWER}
-
+class _ReadView(OrgScopedReadAPIView):
     def metrics(self, request):
-        return CapacityMetric.objects.visible_to(request.user).for_org(request.organization)
+        return CapacityMetric.objects.visible_to(request.user, request.organization)
 
 
 class MetricsByTypeView(_ReadView):

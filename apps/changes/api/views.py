@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -43,7 +42,6 @@ class ChangeEventViewSet(OrgScopedModelViewSet):
     )
     serializer_class = s.ChangeEventSerializer
     filterset_class = ChangeEventFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = {
         **READ,
         "create": OP,
@@ -88,7 +86,7 @@ class ChangeEventViewSet(OrgScopedModelViewSet):
         """
         query = s.StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        population = self.filter_queryset(ChangeEvent.objects.visible_to(request.user).for_org(self.organization))
+        population = self.filter_queryset(ChangeEvent.objects.visible_to(request.user, self.organization))
         return Response(stats.change_stats(queryset=population, **query.validated_data))
 
     @extend_schema(request=s.VerdictSerializer, responses={201: s.CorrelationSerializer, 200: s.CorrelationSerializer})
@@ -116,7 +114,6 @@ class ChangeCorrelationViewSet(OrgScopedReadOnlyViewSet):
     queryset = ChangeCorrelation.objects.select_related("change", "alert", "decided_by")
     serializer_class = s.CorrelationSerializer
     filterset_class = ChangeCorrelationFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = {**READ, "confirm": OP, "reject": OP}
 
     def get_queryset(self):
@@ -153,7 +150,6 @@ class ChangeSourceViewSet(OrgScopedModelViewSet):
     queryset = ChangeSource.objects.select_related("created_by")
     serializer_class = s.ChangeSourceSerializer
     filterset_class = ChangeSourceFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = {**CRUD_ADMIN, "rotate_token": Role.ADMIN}
 
     def perform_create(self, serializer):

@@ -16,7 +16,6 @@ from contextlib import contextmanager
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -82,7 +81,6 @@ class RemediationFeedbackViewSet(_OwnRowsMixin, OrgScopedModelViewSet):
     queryset = RemediationFeedback.objects.select_related("user")
     serializer_class = s.RemediationFeedbackSerializer
     filterset_class = RemediationFeedbackFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = OWN_WRITES
 
     def _record(self, *, analysis=None, execution=None, body):
@@ -130,7 +128,6 @@ class AnalysisFeedbackViewSet(_OwnRowsMixin, OrgScopedModelViewSet):
     queryset = AnalysisFeedback.objects.select_related("user")
     serializer_class = s.AnalysisFeedbackSerializer
     filterset_class = AnalysisFeedbackFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = OWN_WRITES
 
     @extend_schema(request=s.SectionFeedbackCreateSerializer, responses={201: s.AnalysisFeedbackSerializer})
@@ -176,7 +173,6 @@ class SuccessfulRemediationViewSet(OrgScopedModelViewSet):
     queryset = SuccessfulRemediation.objects.select_related("runbook", "verified_by")
     serializer_class = s.SuccessfulRemediationSerializer
     filterset_class = SuccessfulRemediationFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = {**OWN_WRITES, "destroy": Role.ADMIN, "successful": OP, "similar": Role.VIEWER}
 
     def _mark(self, request):
@@ -211,7 +207,7 @@ class SuccessfulRemediationViewSet(OrgScopedModelViewSet):
         query = s.SimilarQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        alerts = Alert.objects.visible_to(request.user).for_org(self.organization)
+        alerts = Alert.objects.visible_to(request.user, self.organization)
         alert = get_object_or_404(alerts, pk=data["alert_id"])
         cases = similar_cases(
             alert=alert,
@@ -235,7 +231,6 @@ class RepeatCheckViewSet(OrgScopedReadOnlyViewSet):
     queryset = RepeatCheck.objects.all()
     serializer_class = s.RepeatCheckSerializer
     filterset_class = RepeatCheckFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = READ
 
 
@@ -257,14 +252,13 @@ class AlertFeedbackView(_MethodRoles):
     serializer_class = s.RemediationFeedbackSerializer
 
     def _alert(self, request, alert_id):
-        return get_object_or_404(Alert.objects.visible_to(request.user).for_org(self.organization), pk=alert_id)
+        return get_object_or_404(Alert.objects.visible_to(request.user, self.organization), pk=alert_id)
 
     @extend_schema(responses=s.RemediationFeedbackSerializer(many=True))
     def get(self, request, alert_id: int):
         alert = self._alert(request, alert_id)
         rows = (
-            RemediationFeedback.objects.visible_to(request.user)
-            .for_org(self.organization)
+            RemediationFeedback.objects.visible_to(request.user, self.organization)
             .filter(alert=alert)
             .select_related("user")
             .order_by("-created_at")[:200]
@@ -303,7 +297,7 @@ class ExecutionFeedbackView(_MethodRoles):
     serializer_class = s.RemediationFeedbackSerializer
 
     def _execution(self, request, execution_id):
-        runs = RunbookExecution.objects.visible_to(request.user).for_org(self.organization)
+        runs = RunbookExecution.objects.visible_to(request.user, self.organization)
         return get_object_or_404(runs, pk=execution_id)
 
     @extend_schema(responses=s.RemediationFeedbackSerializer(many=True))

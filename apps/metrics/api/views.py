@@ -1,5 +1,4 @@
 """API: metric sources under /api/v1/metrics/sources (+ test-connection)."""
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -20,7 +19,6 @@ class MetricSourceViewSet(OrgScopedModelViewSet):
     queryset = MetricSource.objects.all()
     serializer_class = s.MetricSourceSerializer
     filterset_class = MetricSourceFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = {**CRUD_ADMIN, "test": Role.ADMIN}
 
     def perform_create(self, serializer):

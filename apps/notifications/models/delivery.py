@@ -12,18 +12,18 @@ from django.utils.translation import gettext_lazy as _
 
 from aiops.models import OrgOwnedModel, TeamOwnedModel
 
-from ..choices import DeliveryKind, DeliveryStatus, TimerKind
+from ..choices import DeliveryKind, DeliveryStatus, SubjectKind, SubjectState, TimerKind
 
 
 class NotificationSubject(TeamOwnedModel):
     key = models.CharField(_("key"), max_length=100)  # "alert:12", "incident:4", "execution:9"
-    kind = models.CharField(_("kind"), max_length=30)
+    kind = models.CharField(_("kind"), max_length=30, choices=SubjectKind.choices)
     alert = models.ForeignKey(
         "alerts.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     incident_id = models.BigIntegerField(_("incident"), null=True, blank=True, db_index=True)
     title = models.CharField(_("title"), max_length=500, blank=True)
-    state = models.CharField(_("state"), max_length=20, default="open")  # open / acknowledged / resolved
+    state = models.CharField(_("state"), max_length=20, choices=SubjectState.choices, default=SubjectState.OPEN)
     context = models.JSONField(_("latest facts"), default=dict)  # merged event data; rendered at send time
 
     class Meta:

@@ -17,7 +17,7 @@ from apps.alerts.choices import AlertStatus
 from apps.alerts.models import Alert
 
 from .. import conf
-from ..choices import DeliveryKind, DeliveryStatus, TimerKind
+from ..choices import DeliveryKind, DeliveryStatus, SubjectKind, SubjectState, TimerKind
 from ..matching import Facts, snooze_matches
 from ..models import NotificationDelivery, NotificationSubject, NotificationThread, NotificationTimer, Snooze
 from ..selectors import incident_subjects_of, rate_limit_count
@@ -35,7 +35,7 @@ class Decision:
     now: datetime
     subject: NotificationSubject
     alert: Alert | None = None
-    previous_state: str = "open"
+    previous_state: str = SubjectState.OPEN
     snoozes: list[Snooze] = field(default_factory=list)
     subject_is_new: bool = False  # created by this event: it has no conversations yet
     rules: list | None = None  # the organisation's enabled rules, loaded once per decision
@@ -103,8 +103,8 @@ def subject_new(*, organization_id: int, facts: Facts, alert: Alert | None) -> N
     return NotificationSubject(
         organization_id=organization_id, key=facts.subject_key, kind=facts.subject_kind, alert=alert,
         title=facts.title[:500],
-        incident_id=facts.incident_id if facts.subject_kind == "incident" else None,
-        team_id=facts.team_id if facts.subject_kind in ("alert", "incident") else None,
+        incident_id=facts.incident_id if facts.subject_kind == SubjectKind.INCIDENT else None,
+        team_id=facts.team_id if facts.subject_kind in (SubjectKind.ALERT, SubjectKind.INCIDENT) else None,
     )
 
 
@@ -114,11 +114,11 @@ def subject_merge(subject: NotificationSubject, *, facts: Facts, event: EventRef
     if merge:
         subject.context = {**subject.context, **_clean(event.data)}
         subject.title = facts.title[:500] or subject.title
-        if facts.team_id and subject.kind in ("alert", "incident"):
+        if facts.team_id and subject.kind in (SubjectKind.ALERT, SubjectKind.INCIDENT):
             subject.team_id = facts.team_id
     if alert is not None:
         _state_from_alert(subject, alert)
-    elif subject.kind == "incident" and merge and event.name != "incident.alert_added":
+    elif subject.kind == SubjectKind.INCIDENT and merge and event.name != "incident.alert_added":
         _state_from_incident(subject, event)
     subject.context["state"] = subject.state
 
@@ -127,30 +127,30 @@ def _state_from_alert(subject: NotificationSubject, alert: Alert) -> None:
     # The alert row is the truth; events only tell us when to look.
     ctx = subject.context
     if alert.status == AlertStatus.RESOLVED:
-        subject.state = "resolved"
+        subject.state = SubjectState.RESOLVED
         ctx["resolved_at"] = (alert.resolved_at or alert.ends_at or alert.updated_at).isoformat()
     elif alert.acknowledged_at:
-        subject.state = "acknowledged"
+        subject.state = SubjectState.ACKNOWLEDGED
         ctx["acknowledged_at"] = alert.acknowledged_at.isoformat()
         ctx["acknowledged_by"] = (
             display_name(alert.acknowledged_by_id) or ctx.get("ack_hint") or ctx.get("ack_source", "") or "—"
         )
     else:
-        subject.state = "open"
+        subject.state = SubjectState.OPEN
         ctx.pop("acknowledged_by", None)
 
 
 def _state_from_incident(subject: NotificationSubject, event: EventRef) -> None:
     status = str(event.data.get("status", "")).lower()
     if status in RESOLVED_STATUSES:
-        subject.state = "resolved"
+        subject.state = SubjectState.RESOLVED
         subject.context["resolved_at"] = event.data.get("resolved_at") or event.occurred_at
     elif event.data.get("acknowledged_at") or status not in ("", "open"):
-        subject.state = "acknowledged"
+        subject.state = SubjectState.ACKNOWLEDGED
         who = display_name(event.actor_id) or subject.context.get("acknowledged_by") or status
         subject.context["acknowledged_by"] = who
     elif event.name == "incident.status_changed":
-        subject.state = "open"  # reopened
+        subject.state = SubjectState.OPEN  # reopened
 
 
 def enrich(facts: Facts, ctx: dict) -> Facts:
@@ -221,7 +221,8 @@ def notify_new(d: Decision, rule, subject: NotificationSubject, *, pattern_key: 
         if d.queue(kind, channel=channel, subject=subject, rule=rule, thread=thread, pattern_key=pattern_key,
                    data=data, dedup_key=dedup):
             queued += 1
-    if rule.escalate and subject.kind in ("alert", "incident") and subject.state == "open":
+    escalates = subject.kind in (SubjectKind.ALERT, SubjectKind.INCIDENT) and subject.state == SubjectState.OPEN
+    if rule.escalate and escalates:
         d.flush()  # the escalation reads and extends the conversations just decided
         escalation_start(rule=rule, subject=subject, event=d.event, now=d.now)
     return queued

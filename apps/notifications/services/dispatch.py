@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 from aiops import events
 
 from .. import conf
-from ..choices import ChannelKind, DeliveryKind, DeliveryStatus
+from ..choices import ChannelKind, DeliveryKind, DeliveryStatus, SubjectKind
 from ..messages import Message, build_message
 from ..models import NotificationChannel, NotificationDelivery, NotificationThread
 from ..providers import ProviderError, SendResult, get_provider
@@ -59,7 +59,7 @@ def render(delivery: NotificationDelivery) -> Message:
     ctx = dict(subject.context) if subject else {"title": delivery.title, "severity": "info"}
     ctx.setdefault("title", delivery.title)
     alerts, count = (
-        incident_alerts(subject) if subject is not None and subject.kind == "incident" else ([], 0)
+        incident_alerts(subject) if subject is not None and subject.kind == SubjectKind.INCIDENT else ([], 0)
     )
     key = subject.key if subject else delivery.data.get("subject_key") or f"{delivery.kind}:{delivery.pk}"
     data = {**delivery.data, "dedup_key": f"aiops-{delivery.organization_id}-{key}"}

@@ -17,7 +17,7 @@ from aiops import events
 from apps.alerts.choices import AlertStatus
 from apps.alerts.models import Alert
 
-from ..choices import DeliveryKind, DeliveryStatus, EscalationStatus, TimerKind
+from ..choices import DeliveryKind, DeliveryStatus, EscalationStatus, SubjectKind, SubjectState, TimerKind
 from ..matching import facts_from_event
 from ..models import Escalation, EscalationPolicy, NotificationChannel, NotificationSubject, NotificationTimer
 from ..selectors import active_snooze
@@ -211,7 +211,7 @@ def escalation_timer_fire(*, timer: NotificationTimer, now: datetime) -> str:
         escalations_stop(subjects=[escalation.subject], status=stop[0], reason=stop[1], now=now)
         return stop[1]
     facts = facts_from_event({"name": "alert.received", "data": escalation.subject.context, "subject": None})
-    if escalation.subject.kind == "alert" and active_snooze(
+    if escalation.subject.kind == SubjectKind.ALERT and active_snooze(
         organization_id=escalation.organization_id, facts=facts, rule_id=escalation.rule_id, now=now
     ):
         escalations_stop(
@@ -228,13 +228,13 @@ def escalation_timer_fire(*, timer: NotificationTimer, now: datetime) -> str:
 
 
 def _already_handled(subject: NotificationSubject) -> tuple[str, str] | None:
-    if subject.state == "resolved":
+    if subject.state == SubjectState.RESOLVED:
         return EscalationStatus.RESOLVED, "resolved"
-    if subject.state == "acknowledged":
+    if subject.state == SubjectState.ACKNOWLEDGED:
         return EscalationStatus.ACKNOWLEDGED, "acknowledged"
     alerts = (
         Alert.objects.filter(pk=subject.alert_id)
-        if subject.kind == "alert"
+        if subject.kind == SubjectKind.ALERT
         else Alert.objects.filter(pk__in=subject.alert_links.values("alert_id"))
     )
     rows = list(alerts.values("status", "acknowledged_at"))

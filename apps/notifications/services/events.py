@@ -27,7 +27,16 @@ from aiops import events as bus
 from apps.alerts.choices import AlertStatus
 from apps.alerts.models import Alert
 
-from ..choices import DeliveryKind, DeliveryStatus, EscalationStatus, Grouping, Trigger
+from ..choices import (
+    DeliveryKind,
+    DeliveryStatus,
+    EscalationStatus,
+    Grouping,
+    SubjectKind,
+    SubjectState,
+    TimerKind,
+    Trigger,
+)
 from ..matching import Facts, facts_from_event
 from ..messages import analysis_excerpt
 from ..models import (
@@ -118,7 +127,7 @@ class _Batch:
         self.writes.flush()
 
     def _load_alerts(self) -> None:
-        ids = {f.alert_id for f in self.facts if f.subject_kind == "alert" and f.alert_id}
+        ids = {f.alert_id for f in self.facts if f.subject_kind == SubjectKind.ALERT and f.alert_id}
         if ids:
             self.alerts = Alert.objects.in_bulk(ids)
 
@@ -166,7 +175,9 @@ class _Batch:
         if self._incidents is None:
             ids = [subject.alert_id for subject in self.created.values()]
             self._incidents = {}
-            links = SubjectAlert.objects.filter(alert_id__in=ids, subject__kind="incident").select_related("subject")
+            links = SubjectAlert.objects.filter(
+                alert_id__in=ids, subject__kind=SubjectKind.INCIDENT
+            ).select_related("subject")
             for link in links.order_by("subject_id"):
                 self._incidents.setdefault(link.alert_id, []).append(link.subject)
         return self._incidents.get(alert_id, [])
@@ -181,22 +192,22 @@ def _decision(event: dict, facts: Facts, now: datetime, *, batch: _Batch, positi
     org_id = event["organization_id"]
     ref = EventRef.of(event)
     alert = None
-    if facts.subject_kind == "alert":
+    if facts.subject_kind == SubjectKind.ALERT:
         alert = batch.alert(facts.alert_id, org_id)
         if alert is None:
             return None  # deleted meanwhile, or another organisation's id: nothing to tell anyone
     family = event["name"].split(".", 1)[0]
     merge = family != "analysis"
     if position in batch.created:
-        subject, previous, is_new = batch.created[position], "open", True
+        subject, previous, is_new = batch.created[position], SubjectState.OPEN, True
     else:
         subject, previous, is_new = subject_upsert(
             organization_id=org_id, facts=facts, event=ref, alert=alert, merge=merge
         )
-    if alert is None and subject.kind == "alert" and subject.alert_id:
+    if alert is None and subject.kind == SubjectKind.ALERT and subject.alert_id:
         alert = subject.alert
     enrich(facts, subject.context)
-    if subject.kind == "execution" and facts.alert_ids:
+    if subject.kind == SubjectKind.EXECUTION and facts.alert_ids:
         # A runbook run for an alert matches rules like the alert does ("critical → PagerDuty").
         origin = NotificationSubject.objects.filter(organization_id=org_id, key=f"alert:{facts.alert_ids[0]}").first()
         if origin is not None:
@@ -252,9 +263,9 @@ def on_alert_acknowledged(d: Decision) -> None:
     source = d.event.data.get("source", "")
     incidents = incident_subjects_of(d.alert.pk)
     for incident in incidents:
-        if incident.state == "open":
-            incident.state = "acknowledged"
-            incident.context = {**incident.context, "state": "acknowledged", "acknowledged_by": who}
+        if incident.state == SubjectState.OPEN:
+            incident.state = SubjectState.ACKNOWLEDGED
+            incident.context = {**incident.context, "state": SubjectState.ACKNOWLEDGED, "acknowledged_by": who}
             incident.save(update_fields=["state", "context", "updated_at"])
     escalations_stop(
         subjects=[d.subject, *incidents],
@@ -284,9 +295,9 @@ def on_alert_resolved(d: Decision) -> None:
         members = Alert.objects.filter(
             pk__in=SubjectAlert.objects.filter(subject=incident).values("alert_id")
         )
-        if incident.state != "resolved" and not members.exclude(status=AlertStatus.RESOLVED).exists():
-            incident.state = "resolved"
-            incident.context = {**incident.context, "state": "resolved", "resolved_at": d.now.isoformat()}
+        if incident.state != SubjectState.RESOLVED and not members.exclude(status=AlertStatus.RESOLVED).exists():
+            incident.state = SubjectState.RESOLVED
+            incident.context = {**incident.context, "state": SubjectState.RESOLVED, "resolved_at": d.now.isoformat()}
             incident.save(update_fields=["state", "context", "updated_at"])
             escalations_stop(
                 subjects=[incident],
@@ -325,7 +336,7 @@ def _link_alerts(d: Decision, incident: NotificationSubject) -> None:
             continue  # not seen yet: when alert.received comes, the link is already known
         held = (
             NotificationTimer.objects.select_for_update(of=("self",))
-            .filter(kind="group_wait", subject=alert_subject, fired_at__isnull=True)
+            .filter(kind=TimerKind.GROUP_WAIT, subject=alert_subject, fired_at__isnull=True)
             .select_related("rule")
         )
         for timer in held:
@@ -343,10 +354,10 @@ def _link_alerts(d: Decision, incident: NotificationSubject) -> None:
 def _incident_state_changed(d: Decision, incident: NotificationSubject) -> None:
     alert_subjects = NotificationSubject.objects.filter(
         organization_id=d.organization_id,
-        kind="alert",
+        kind=SubjectKind.ALERT,
         alert_id__in=SubjectAlert.objects.filter(subject=incident).values("alert_id"),
     )
-    if incident.state == "resolved" and d.previous_state != "resolved":
+    if incident.state == SubjectState.RESOLVED and d.previous_state != SubjectState.RESOLVED:
         escalations_stop(
             subjects=[incident, *alert_subjects],
             status=EscalationStatus.RESOLVED,
@@ -354,7 +365,7 @@ def _incident_state_changed(d: Decision, incident: NotificationSubject) -> None:
             now=d.now,
         )
         threads_notify(subjects=[incident], kind=DeliveryKind.RESOLVE, event=d.event, now=d.now)
-    elif incident.state == "acknowledged" and d.previous_state == "open":
+    elif incident.state == SubjectState.ACKNOWLEDGED and d.previous_state == SubjectState.OPEN:
         who = incident.context.get("acknowledged_by", "")
         escalations_stop(
             subjects=[incident, *alert_subjects],

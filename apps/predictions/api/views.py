@@ -2,20 +2,24 @@
 /rules, /trending, /insights, plus /predictions/targets and /predictions/tasks."""
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from aiops.api.permissions import CRUD_ADMIN, READ
-from aiops.api.views import OrgScopedAPIView
-from aiops.api.viewsets import OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
+from aiops.api.permissions import CRUD_ADMIN
+from aiops.api.views import OrgScopedAPIView, OrgScopedReadAPIView
+from aiops.api.viewsets import OrgScopedModelViewSet, OrgScopedReadViewSet
 from aiops.roles import Role
 from apps.alerts.models import Alert
 
 from .. import patterns, selectors, services, tasks
-from ..filtersets import (AnomalyDetectionFilterSet, ForecastTargetFilterSet, MetricForecastFilterSet,
-                          PredictionTaskFilterSet, PredictiveRuleFilterSet)
+from ..filtersets import (
+    AnomalyDetectionFilterSet,
+    ForecastTargetFilterSet,
+    MetricForecastFilterSet,
+    PredictionTaskFilterSet,
+    PredictiveRuleFilterSet,
+)
 from ..models import AnomalyDetection, ForecastTarget, MetricForecast, PredictionTask, PredictiveRule
 from . import serializers as s
 
@@ -26,7 +30,6 @@ class ForecastTargetViewSet(OrgScopedModelViewSet):
     queryset = ForecastTarget.objects.select_related("source")
     serializer_class = s.ForecastTargetSerializer
     filterset_class = ForecastTargetFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = CRUD_ADMIN
 
     def perform_create(self, serializer):
@@ -34,42 +37,35 @@ class ForecastTargetViewSet(OrgScopedModelViewSet):
                                                      **serializer.validated_data)
 
 
-class MetricForecastViewSet(OrgScopedReadOnlyViewSet):
+class MetricForecastViewSet(OrgScopedReadViewSet):
     """Active forecasts: one per series, with predicted values, model and backtest error."""
 
     queryset = MetricForecast.objects.select_related("target")
     serializer_class = s.MetricForecastSerializer
     filterset_class = MetricForecastFilterSet
-    filter_backends = [DjangoFilterBackend]
-    action_roles = READ
 
 
 class PredictiveRuleViewSet(OrgScopedModelViewSet):
     queryset = PredictiveRule.objects.select_related("target")
     serializer_class = s.PredictiveRuleSerializer
     filterset_class = PredictiveRuleFilterSet
-    filter_backends = [DjangoFilterBackend]
     action_roles = CRUD_ADMIN
 
 
-class AnomalyDetectionViewSet(OrgScopedReadOnlyViewSet):
+class AnomalyDetectionViewSet(OrgScopedReadViewSet):
     """Recent anomalies (newest first): type, expected vs actual, deviation, severity, context."""
 
     queryset = AnomalyDetection.objects.all()
     serializer_class = s.AnomalyDetectionSerializer
     filterset_class = AnomalyDetectionFilterSet
-    filter_backends = [DjangoFilterBackend]
-    action_roles = READ
 
 
-class PredictionTaskViewSet(OrgScopedReadOnlyViewSet):
+class PredictionTaskViewSet(OrgScopedReadViewSet):
     """Follow-ups made with "Create Task" on predictive alert cards."""
 
     queryset = PredictionTask.objects.all()
     serializer_class = s.PredictionTaskSerializer
     filterset_class = PredictionTaskFilterSet
-    filter_backends = [DjangoFilterBackend]
-    action_roles = READ
 
 
 class ForecastRequestView(OrgScopedAPIView):
@@ -94,26 +90,21 @@ class ForecastRequestView(OrgScopedAPIView):
                         status=status.HTTP_202_ACCEPTED)
 
 
-class _ReadView(OrgScopedAPIView):
-    method_actions = {"get": "retrieve"}
-    action_roles = {"retrieve": Role.VIEWER}
-
-
-class EscalationView(_ReadView):
+class EscalationView(OrgScopedReadAPIView):
     """The escalation prediction for one alert (probability, time to escalate, sample size, interval)."""
 
     def get(self, request, alert_id: int):
-        alert = get_object_or_404(Alert.objects.visible_to(request.user).for_org(request.organization), pk=alert_id)
+        alert = get_object_or_404(Alert.objects.visible_to(request.user, request.organization), pk=alert_id)
         return Response(patterns.escalation_odds(alert))
 
 
-class TrendingView(_ReadView):
+class TrendingView(OrgScopedReadAPIView):
     """Alert names firing significantly more this week than last."""
 
     def get(self, request):
         return Response({"results": patterns.trending_alerts(organization_id=request.organization.pk)})
 
 
-class InsightsView(_ReadView):
+class InsightsView(OrgScopedReadAPIView):
     def get(self, request):
         return Response({"results": selectors.insights(organization_id=request.organization.pk)})

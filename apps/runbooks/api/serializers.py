@@ -13,8 +13,6 @@ from aiops.api.serializers import OrgOwnedSerializer
 from apps.alerts.models import Alert
 from apps.tenancy.models import Team
 
-from .. import services
-from ..choices import VersionSource
 from ..executors.ssh import parse_host_key
 from ..models import (
     ExecutionEvent,
@@ -91,31 +89,6 @@ class RunbookSerializer(OrgOwnedSerializer):
         except InvalidDefinition as exc:
             raise serializers.ValidationError(problems_as_fields(exc)) from exc
         return attrs
-
-    def _save(self, validated, runbook=None):
-        request = self.context["request"]
-        try:
-            result = services.runbook_save_definition(
-                organization=request.organization,
-                definition=validated["definition"],
-                user=request.user,
-                runbook=runbook,
-                team=validated.get("team"),
-                source=VersionSource.API,
-            )
-        except InvalidDefinition as exc:
-            raise serializers.ValidationError(problems_as_fields(exc)) from exc
-        return result.runbook
-
-    def create(self, validated_data):
-        return self._save(validated_data)
-
-    def update(self, instance, validated_data):
-        runbook = self._save(validated_data, runbook=instance)
-        if "team" in validated_data and runbook.team != validated_data["team"]:
-            runbook.team = validated_data["team"]
-            runbook.save(update_fields=["team", "updated_at"])
-        return runbook
 
 
 class RunbookVersionSerializer(OrgOwnedSerializer):

@@ -46,6 +46,7 @@ from .serializers import (
     SshTargetSerializer,
     StepResultSerializer,
     TriggerWaitSerializer,
+    problems_as_fields,
 )
 
 YAML_TYPES = "application/yaml"
@@ -68,6 +69,29 @@ class RunbookViewSet(OrgScopedModelViewSet):
     filterset_class = RunbookFilterSet
     ordering_fields = ["name", "updated_at", "category"]
     action_roles = {**CRUD_ADMIN, "yaml": Role.VIEWER, "import_yaml": Role.ADMIN, "run": Role.OPERATOR}
+
+    def perform_create(self, serializer):
+        serializer.instance = self._save_definition(serializer.validated_data)
+
+    def perform_update(self, serializer):
+        runbook = self._save_definition(serializer.validated_data, runbook=serializer.instance)
+        if "team" in serializer.validated_data:
+            runbook = services.runbook_set_team(runbook=runbook, team=serializer.validated_data["team"])
+        serializer.instance = runbook
+
+    def _save_definition(self, validated, runbook=None):
+        try:
+            result = services.runbook_save_definition(
+                organization=self.organization,
+                definition=validated["definition"],
+                user=self.request.user,
+                runbook=runbook,
+                team=validated.get("team"),
+                source=VersionSource.API,
+            )
+        except InvalidDefinition as exc:
+            raise serializers.ValidationError(problems_as_fields(exc)) from exc
+        return result.runbook
 
     @action(detail=True, methods=["get"])
     def yaml(self, request, pk=None):

@@ -8,6 +8,7 @@ from .definitions import (
     runbook_restore_version,
     runbook_save_definition,
     runbook_save_document,
+    runbook_set_team,
 )
 from .executions import (
     ExecutionRefused,
@@ -29,6 +30,7 @@ __all__ = [
     "runbook_restore_version",
     "runbook_save_definition",
     "runbook_save_document",
+    "runbook_set_team",
     "ExecutionRefused",
     "ExecutionStateError",
     "execution_approve",

@@ -99,6 +99,14 @@ def runbook_save_definition(
     return SaveResult(runbook, outcome)
 
 
+def runbook_set_team(*, runbook: Runbook, team) -> Runbook:
+    """Hand the runbook to another team (or to the whole organisation with None); no new version."""
+    if runbook.team_id != getattr(team, "pk", team):
+        runbook.team = team
+        runbook.save(update_fields=["team", "updated_at"])
+    return runbook
+
+
 @dataclass(frozen=True)
 class NewRunbook:
     definition: dict  # canonical (from `yamlio.load` or `schema.validate`)

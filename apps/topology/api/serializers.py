@@ -36,17 +36,6 @@ class ServiceSerializer(OrgOwnedSerializer):
             raise serializers.ValidationError("Labels must be an object of string values.")
         return value
 
-    def validate(self, attrs):
-        request = self.context["request"]
-        name = attrs.get("name", getattr(self.instance, "name", None))
-        env = attrs.get("environment", getattr(self.instance, "environment", ""))
-        clash = Service.objects.for_org(request.organization).filter(name=name, environment=env)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError({"name": "A service with this name already exists in this environment."})
-        return attrs
-
 
 class DependencySerializer(OrgOwnedSerializer):
     source = OrgScopedRelatedField(queryset=Service.objects.all())
@@ -70,15 +59,3 @@ class DependencySerializer(OrgOwnedSerializer):
             "updated_at",
         ]
         read_only_fields = ["discovered_from", "created_at", "updated_at"]
-
-    def validate(self, attrs):
-        source = attrs.get("source", getattr(self.instance, "source", None))
-        target = attrs.get("target", getattr(self.instance, "target", None))
-        if source is not None and source == target:
-            raise serializers.ValidationError({"target": "A service cannot depend on itself."})
-        clash = Dependency.objects.filter(source=source, target=target)
-        if self.instance is not None:
-            clash = clash.exclude(pk=self.instance.pk)
-        if clash.exists():
-            raise serializers.ValidationError({"target": "This dependency already exists."})
-        return attrs

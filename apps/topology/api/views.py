@@ -33,12 +33,26 @@ class ServiceViewSet(OrgScopedModelViewSet):
     ordering_fields = ["name", "environment", "last_seen", "tier"]
     action_roles = CRUD_ADMIN
 
+    def perform_create(self, serializer):
+        serializer.instance = services.service_create(organization=self.organization, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.service_update(service=serializer.instance, **serializer.validated_data)
+
 
 class DependencyViewSet(OrgScopedModelViewSet):
     queryset = Dependency.objects.select_related("source", "target")
     serializer_class = DependencySerializer
     filterset_class = DependencyFilterSet
     action_roles = CRUD_ADMIN
+
+    def perform_create(self, serializer):
+        serializer.instance = services.dependency_create(organization=self.organization, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.dependency_update(
+            dependency=serializer.instance, **serializer.validated_data
+        )
 
 
 class GraphView(OrgScopedAPIView):
