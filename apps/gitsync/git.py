@@ -11,6 +11,8 @@ repeated command-injection advisories. Here every call is one short `subprocess.
 - ssh with `BatchMode`, `StrictHostKeyChecking=yes` and the repository's pinned known_hosts only;
 - the https token in an `http.extraHeader` passed through `GIT_CONFIG_*` variables, never argv
   (argv is visible to every local user in `ps`);
+- https verifies the server's certificate, against the repository's own CA bundle when it has
+  one (`GIT_SSL_CAINFO`, per call), never with verification off;
 - key and known_hosts files written 0600 into a private temp dir that is always removed;
 - a timeout on every call, and output size limits.
 """
@@ -106,6 +108,7 @@ class Remote:
     known_hosts: str = ""
     token: str = ""
     token_username: str = ""
+    ca_bundle: str = ""
 
 
 _SECRET_IN_URL = re.compile(r"(://)[^/@\s]+@")
@@ -166,6 +169,11 @@ class Session:
                 ssh += ["-o", "IdentityFile=none"]
             env["GIT_SSH_COMMAND"] = shlex.join(ssh)
             env["GIT_SSH_VARIANT"] = "ssh"
+        if protocol in ("https", "http"):
+            config.append(("http.sslVerify", "true"))  # whatever an environment variable says
+            if self.remote.ca_bundle.strip():
+                # This call's trust anchors only: the repository's own CA, never verification off.
+                env["GIT_SSL_CAINFO"] = self._write("ca.pem", self.remote.ca_bundle.strip() + "\n")
         if protocol in ("https", "http") and self.remote.token:
             pair = f"{self.remote.token_username or 'x-access-token'}:{self.remote.token}"
             header = "Authorization: Basic " + base64.b64encode(pair.encode()).decode()

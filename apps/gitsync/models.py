@@ -65,6 +65,19 @@ class Repository(TeamOwnedModel, CreatedByMixin):
     token_username = models.CharField(_("token user name"), max_length=200, blank=True,
                                       help_text=_("For HTTPS tokens: x-access-token (GitHub), oauth2 (GitLab), ..."))
     token = EncryptedTextField(_("access token"), blank=True, help_text=_("Write-only."))
+    ca_bundle = models.TextField(
+        _("CA bundle"),
+        blank=True,
+        help_text=_("PEM certificate(s) an https server's certificate must chain to (a private CA); "
+                    "empty = the system's trusted CAs. Verification is never turned off."),
+    )
+    failure_channel = models.CharField(
+        _("notify on failure"),
+        max_length=200,
+        blank=True,
+        help_text=_("Notification channel (name or type) told when syncs start failing; "
+                    "empty = the GITSYNC_FAILURE_CHANNEL setting."),
+    )
     enabled = models.BooleanField(_("sync enabled"), default=True)
     interval_seconds = models.PositiveIntegerField(_("interval (seconds)"), default=180)
     environment = models.CharField(_("environment"), max_length=100, blank=True, db_index=True)

@@ -109,6 +109,7 @@ def remote_of(repository: Repository) -> git.Remote:
         known_hosts=repository.known_hosts,
         token=repository.token if repository.auth_method == AuthMethod.TOKEN else "",
         token_username=repository.token_username,
+        ca_bundle=repository.ca_bundle,
     )
 
 
