@@ -32,6 +32,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from aiops import events
+from aiops.links import absolute_reverse
 from apps.runbooks.choices import VersionSource
 from apps.runbooks.models import Runbook
 from apps.runbooks.schema import InvalidDefinition
@@ -129,6 +131,7 @@ def repository_sync(*, repository_id: int, trigger: str = Trigger.MANUAL, user=N
             requested_by=user,
         )
         started = time.monotonic()
+        previous_status = repository.last_sync_status
         try:
             _sync(repository, run, owner)
         except (git.GitError, ValueError) as exc:  # ValueError: a stored field git would refuse (see git.check_*)
@@ -138,8 +141,10 @@ def repository_sync(*, repository_id: int, trigger: str = Trigger.MANUAL, user=N
             run.status, run.error = SyncStatus.FAILED, f"internal error: {type(exc).__name__}"
         run.finished_at = timezone.now()
         run.duration_ms = round((time.monotonic() - started) * 1000)
-        run.save()
-        _record_on_repository(repository, run)
+        with transaction.atomic():  # the run's outcome and its event commit together, or neither
+            run.save()
+            _record_on_repository(repository, run)
+            _announce_run(repository, run, previous_status)
         logger.info(
             "git sync finished",
             extra={"repository": repository_id, "status": run.status, "commit": run.commit_sha, "ms": run.duration_ms},
@@ -308,6 +313,8 @@ def _apply(repository: Repository, run: SyncRun, workspace, files, owner: str) -
             transaction.set_rollback(True)
             run.status = SyncStatus.REJECTED
             run.error = "invalid files: nothing from this commit was applied (all or nothing)"
+        else:
+            _announce_runbooks(repository, run, results)  # in the transaction that changed them
     _finish_counts(run, results)
 
 
@@ -394,6 +401,84 @@ def _deactivate(run: SyncRun, row: ManagedRunbook) -> dict:
     row.active, row.commit_sha = False, run.commit_sha
     row.save(update_fields=["active", "commit_sha", "updated_at"])
     return {"path": row.path, "outcome": FileOutcome.DEACTIVATED, "runbook": runbook.pk, "slug": runbook.slug}
+
+
+# -- domain events -----------------------------------------------------------------------------------------
+RUNBOOK_EVENTS = {
+    FileOutcome.CREATED: "gitsync.runbook_created",
+    FileOutcome.UPDATED: "gitsync.runbook_updated",
+    FileOutcome.RENAMED: "gitsync.runbook_updated",
+    FileOutcome.DEACTIVATED: "gitsync.runbook_deactivated",
+}
+
+
+def _commit_data(repository: Repository, run: SyncRun) -> dict:
+    return {
+        "repository_id": repository.pk,
+        "repository": repository.name,
+        "environment": repository.environment,
+        "team_id": repository.team_id,
+        "commit_sha": run.commit_sha,
+        "commit_author": run.commit_author,
+        "commit_subject": run.commit_message.split("\n", 1)[0][:300],
+        "sync_run_id": run.pk,
+        "trigger": run.trigger,
+    }
+
+
+def _announce_runbooks(repository: Repository, run: SyncRun, results: dict) -> None:
+    """One event per runbook the commit created, changed, renamed or deactivated."""
+    changed = [r for r in results.values() if r["outcome"] in RUNBOOK_EVENTS and r.get("runbook")]
+    if not changed:
+        return
+    names = dict(Runbook.objects.filter(pk__in={r["runbook"] for r in changed}).values_list("pk", "name"))
+    common = _commit_data(repository, run)
+    for result in sorted(changed, key=lambda r: r["path"]):
+        data = {**common, "runbook_id": result["runbook"], "runbook_name": names.get(result["runbook"], result["slug"]),
+                "slug": result["slug"], "path": result["path"], "outcome": result["outcome"]}
+        if result.get("version"):
+            data["version"] = result["version"]
+        if result.get("renamed_from"):
+            data["renamed_from"] = result["renamed_from"]
+        events.publish(RUNBOOK_EVENTS[result["outcome"]], org=repository.organization_id,
+                       subject=Runbook(pk=result["runbook"]), **data)
+
+
+def _announce_run(repository: Repository, run: SyncRun, previous_status: str) -> None:
+    """`gitsync.sync_succeeded` when a commit changed runbooks, `gitsync.sync_failed` on failure.
+
+    A head already synced ("no change", every few minutes) publishes nothing. A failure asks
+    notifications to tell the repository's failure channel only when it starts a run of
+    failures, not on every scheduled retry of a repository that stays broken.
+    """
+    failed = run.status in (SyncStatus.FAILED, SyncStatus.REJECTED)
+    changed = run.created_count + run.updated_count + run.deleted_count
+    if not failed and (run.status == SyncStatus.NO_CHANGE or not changed):
+        return
+    data = {
+        **_commit_data(repository, run),
+        "title": f"Runbook sync {'failed' if failed else 'applied'}: {repository.name}",
+        "status": run.status,
+        "created": run.created_count,
+        "updated": run.updated_count,
+        "deactivated": run.deleted_count,
+        "invalid": run.error_count,
+        "duration_ms": run.duration_ms,
+        "error": run.error[:1000],
+        "url": absolute_reverse("gitsync:run", args=[run.pk]),
+    }
+    if failed:
+        streak_starts = previous_status not in (SyncStatus.FAILED, SyncStatus.REJECTED)
+        channel = repository.failure_channel or conf.failure_channel()
+        if streak_starts and channel:
+            invalid = [f"- {f['path']}: {'; '.join(f.get('errors') or [])}" for f in run.files_with(FileOutcome.INVALID)]
+            message = "\n".join([
+                f"Runbook repository {repository.name} ({repository.target}) failed to sync: {run.status}.",
+                run.error, *invalid[:20], data["url"],
+            ])
+            data["notifications"] = [{"channel": channel, "message": message, "severity": "warning"}]
+    events.publish("gitsync.sync_failed" if failed else "gitsync.sync_succeeded", org=repository.organization_id,
+                   subject=repository, actor=run.requested_by_id, **data)
 
 
 def _finish_counts(run: SyncRun, results: dict) -> None:
