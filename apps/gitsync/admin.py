@@ -71,7 +71,8 @@ class RepositoryAdmin(OrgScopedAdmin):
                 self.message_user(request, f"{repository}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, _("%(repo)s: reachable, %(target)s is at %(sha)s")
-                                  % {"repo": repository, "target": repository.target, "sha": sha[:12]}, messages.SUCCESS)
+                                  % {"repo": repository, "target": repository.target, "sha": sha[:12]},
+                              messages.SUCCESS)
 
     @admin.action(description=_("Trust the ssh host key (first use only)"))
     def trust_host_key(self, request, queryset):

@@ -2,7 +2,6 @@
 
 import os
 
-
 from aiops.conf import setting
 
 

@@ -149,7 +149,8 @@ class Session:
         config = [("protocol.version", "2"), ("core.hooksPath", os.devnull), ("http.followRedirects", "false")]
         if protocol == "ssh":
             if not self.remote.known_hosts.strip():
-                raise GitError("ssh needs a pinned host key: add the server's known_hosts line, or trust it on first use")
+                raise GitError("ssh needs a pinned host key: add the server's known_hosts line, "
+                               "or trust it on first use")
             known_hosts = self._write("known_hosts", self.remote.known_hosts.strip() + "\n")
             ssh = [
                 "ssh",
@@ -232,7 +233,8 @@ class Session:
             self.run("init", "--quiet", "--bare", "--", self.repo)
         self.run("-C", self.repo, "fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--depth=1",
                  "--", self.remote.url, what, timeout=conf.fetch_timeout())
-        return self.run("-C", self.repo, "rev-parse", "--verify", "--end-of-options", "FETCH_HEAD^{commit}").decode().strip()
+        out = self.run("-C", self.repo, "rev-parse", "--verify", "--end-of-options", "FETCH_HEAD^{commit}")
+        return out.decode().strip()
 
     def fetch_commit(self, sha: str, branch: str) -> str:
         """Fetch a pinned commit: by id when the server allows it, else the branch's history."""

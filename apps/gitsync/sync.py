@@ -31,18 +31,19 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from aiops import events
 from aiops.links import absolute_reverse
 from apps.runbooks.choices import VersionSource
-from apps.runbooks.models import Runbook
+from apps.runbooks.models import Runbook, RunbookVersion
 from apps.runbooks.schema import InvalidDefinition
 from apps.runbooks.services import NewRunbook, runbook_create_many, runbook_save_definition
 from apps.runbooks.yamlio import checksum, load
 
 from . import conf, git
 from .choices import ApplyMode, AuthMethod, FileOutcome, SyncStatus, Trigger
-from .models import CONFIG_FIELDS, ManagedRunbook, Repository, SyncRun
+from .models import CONFIG_FIELDS, ManagedRunbook, Repository, SyncRun, VersionCommit
 
 logger = logging.getLogger("apps.gitsync")
 OK_STATUSES = (SyncStatus.SUCCEEDED, SyncStatus.NO_CHANGE, SyncStatus.PARTIAL)
@@ -159,7 +160,8 @@ def _record_on_repository(repository: Repository, run: SyncRun) -> None:
         "last_sync_at": run.finished_at,
         "last_sync_status": run.status,
         "last_error": run.error,
-        "next_sync_at": run.finished_at + timedelta(seconds=repository.interval_seconds or conf.default_interval_seconds()),
+        "next_sync_at": run.finished_at
+        + timedelta(seconds=repository.interval_seconds or conf.default_interval_seconds()),
     }
     if run.status in OK_STATUSES:
         fields["last_synced_sha"] = run.commit_sha
@@ -194,7 +196,9 @@ def _sync(repository: Repository, run: SyncRun, owner: str) -> None:
                 return
             sha = workspace.fetch(run.ref)
         info = workspace.commit_info(sha)
-        run.commit_sha, run.commit_author, run.commit_message = info["sha"], info["author"][:300], info["message"][:10_000]
+        run.commit_sha, run.commit_author = info["sha"], info["author"][:300]
+        run.commit_message = info["message"][:10_000]
+        run.committed_at = parse_datetime(info["committed_at"]) if info["committed_at"] else None
         _renew(repository.pk, owner)
         tree = workspace.tree(sha, path)
         include = [_glob_regex(g) for g in globs(repository.include_globs)]
@@ -202,7 +206,8 @@ def _sync(repository: Repository, run: SyncRun, owner: str) -> None:
         prefix = f"{path}/" if path else ""
         files = [(p, blob, size) for p, blob, size in tree if matches(p[len(prefix):], include, exclude)]
         if len(files) > conf.max_files():
-            raise git.GitError(f"{len(files)} runbook files exceed the limit of {conf.max_files()}: check the folder and globs")
+            raise git.GitError(
+                f"{len(files)} runbook files exceed the limit of {conf.max_files()}: check the folder and globs")
         _apply(repository, run, workspace, files, owner)
 
 
@@ -212,6 +217,7 @@ def _no_change(run: SyncRun, repository: Repository) -> None:
     last = repository.runs.exclude(pk=run.pk).filter(commit_sha=run.commit_sha).exclude(commit_author="").first()
     if last is not None:
         run.commit_author, run.commit_message = last.commit_author, last.commit_message
+        run.committed_at = last.committed_at
     run.unchanged_count = repository.managed.filter(active=True).count()
 
 
@@ -276,7 +282,8 @@ def _apply(repository: Repository, run: SyncRun, workspace, files, owner: str) -
             for rb in Runbook.objects.filter(organization=org, slug__in=slugs).select_related("git_source__repository")
         }
         new_rows: list[ManagedRunbook] = []
-        fresh = [v for v in valid if v[0] not in managed and v[3]["slug"] not in by_slug and v[3]["slug"] not in existing]
+        fresh = [v for v in valid
+                 if v[0] not in managed and v[3]["slug"] not in by_slug and v[3]["slug"] not in existing]
         if fresh:
             # Runbooks nobody has yet (a first sync): created in bulk, the same first version each.
             created = runbook_create_many(
@@ -285,7 +292,7 @@ def _apply(repository: Repository, run: SyncRun, workspace, files, owner: str) -
                 source=VersionSource.GIT,
                 team=repository.team,
             )
-            for (path, blob, _text, definition), runbook in zip(fresh, created, strict=True):
+            for (path, blob, _text, _definition), runbook in zip(fresh, created, strict=True):
                 row = ManagedRunbook(organization=org, repository=repository, runbook=runbook, path=path, blob_sha=blob,
                                      checksum=runbook.checksum, commit_sha=run.commit_sha)
                 new_rows.append(row)
@@ -314,6 +321,7 @@ def _apply(repository: Repository, run: SyncRun, workspace, files, owner: str) -
             run.status = SyncStatus.REJECTED
             run.error = "invalid files: nothing from this commit was applied (all or nothing)"
         else:
+            _record_version_commits(repository, run, results)
             _announce_runbooks(repository, run, results)  # in the transaction that changed them
     _finish_counts(run, results)
 
@@ -372,7 +380,8 @@ def _apply_file(repository, run, org, managed, by_slug, present, existing, new_r
         row = ManagedRunbook(organization=org, repository=repository, runbook=saved.runbook)
     if row.path != path:
         managed.pop(row.path, None)
-    row.path, row.blob_sha, row.checksum, row.commit_sha, row.active = path, blob, checksum(definition), run.commit_sha, True
+    row.path, row.blob_sha, row.checksum = path, blob, checksum(definition)
+    row.commit_sha, row.active = run.commit_sha, True
     if is_new:
         new_rows.append(row)
     else:
@@ -401,6 +410,28 @@ def _deactivate(run: SyncRun, row: ManagedRunbook) -> dict:
     row.active, row.commit_sha = False, run.commit_sha
     row.save(update_fields=["active", "commit_sha", "updated_at"])
     return {"path": row.path, "outcome": FileOutcome.DEACTIVATED, "runbook": runbook.pk, "slug": runbook.slug}
+
+
+def _record_version_commits(repository: Repository, run: SyncRun, results: dict) -> None:
+    """The commit (sha, author, message, date) of every runbook version this sync created."""
+    paths = {r["runbook"]: r["path"] for r in results.values()
+             if r.get("runbook") and r["outcome"] in (FileOutcome.CREATED, FileOutcome.UPDATED, FileOutcome.RENAMED,
+                                                      FileOutcome.DEACTIVATED)}
+    if not paths:
+        return
+    latest: dict[int, tuple[int, int]] = {}
+    for pk, runbook_id, number in RunbookVersion.objects.filter(runbook_id__in=paths).values_list(
+            "pk", "runbook_id", "number"):
+        if runbook_id not in latest or number > latest[runbook_id][0]:
+            latest[runbook_id] = (number, pk)
+    VersionCommit.objects.bulk_create(
+        [VersionCommit(organization_id=repository.organization_id, repository=repository, version_id=pk,
+                       path=paths[runbook_id][:1000], commit_sha=run.commit_sha, author=run.commit_author,
+                       message=run.commit_message, committed_at=run.committed_at)
+         for runbook_id, (_number, pk) in latest.items()],
+        ignore_conflicts=True,  # a rename that kept the definition made no version: its commit is recorded
+        batch_size=500,
+    )
 
 
 # -- domain events -----------------------------------------------------------------------------------------
@@ -471,7 +502,8 @@ def _announce_run(repository: Repository, run: SyncRun, previous_status: str) ->
         streak_starts = previous_status not in (SyncStatus.FAILED, SyncStatus.REJECTED)
         channel = repository.failure_channel or conf.failure_channel()
         if streak_starts and channel:
-            invalid = [f"- {f['path']}: {'; '.join(f.get('errors') or [])}" for f in run.files_with(FileOutcome.INVALID)]
+            invalid = [f"- {f['path']}: {'; '.join(f.get('errors') or [])}"
+                       for f in run.files_with(FileOutcome.INVALID)]
             message = "\n".join([
                 f"Runbook repository {repository.name} ({repository.target}) failed to sync: {run.status}.",
                 run.error, *invalid[:20], data["url"],

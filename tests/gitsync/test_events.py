@@ -100,3 +100,29 @@ def test_failing_syncs_are_e_mailed_once_per_run_of_failures(git_repo, make_repo
     assert committed_sync(repository).status == SyncStatus.FAILED  # a new run of failures: told again
     smtp_server.wait_for(2)
     assert len(smtp_server.messages) == 2
+
+
+def test_each_runbook_version_shows_its_commit_in_the_portal(git_repo, make_repository, sync, users_a):
+    from django.test import Client
+
+    from apps.gitsync.models import VersionCommit
+    from apps.runbooks.models import Runbook
+
+    first = git_repo.commit("Add alpha\n\nWhy: the on-call asked.", {"a.yaml": runbook_yaml("Alpha")})
+    repository = make_repository(git_repo.url)
+    sync(repository)
+    second = git_repo.commit("Alpha: say v2", {"a.yaml": runbook_yaml("Alpha", command="echo v2")})
+    run = sync(repository)
+    git_repo.rename("a.yaml", "ops/alpha.yaml", "Move alpha")
+    sync(repository)  # a rename with the same definition: no new version, no second commit row for v2
+    alpha = Runbook.objects.get(slug="alpha")
+    rows = {c.version.number: c for c in VersionCommit.objects.filter(version__runbook=alpha)}
+    assert sorted(rows) == [1, 2]
+    assert rows[1].commit_sha == first and rows[1].message == "Add alpha\n\nWhy: the on-call asked."
+    assert rows[2].commit_sha == second and rows[2].author == "Ada Ops <ada@example.com>"
+    assert rows[2].committed_at == run.committed_at is not None
+    client = Client()
+    client.force_login(users_a["viewer"])
+    page = client.get(f"/runbooks/{alpha.pk}/").content.decode()
+    assert f'<code title="{second}">{second[:12]}</code>' in page and f'<code title="{first}">' in page
+    assert "Alpha: say v2" in page and "Add alpha" in page and "Ada Ops &lt;ada@example.com&gt;, committed" in page

@@ -29,7 +29,8 @@ STATE = [
 
 class RepositorySerializer(OrgOwnedSerializer):
     team = OrgScopedRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    ssh_private_key = SecretField(help_text="OpenSSH private key (deploy key); empty generates an ed25519 key. Write-only.")
+    ssh_private_key = SecretField(
+        help_text="OpenSSH private key (deploy key); empty generates an ed25519 key. Write-only.")
     token = SecretField(help_text="HTTPS access token; write-only.")
     webhook_secret = SecretField(help_text="Push-webhook HMAC secret (GitLab: the secret token); write-only.")
 
@@ -102,4 +103,5 @@ class PushDeliverySerializer(serializers.ModelSerializer):
 
 class PinSerializer(serializers.Serializer):
     commit = serializers.CharField(allow_blank=True, max_length=40,
-                                   help_text="Commit id to sync from now on (rollback); empty follows the branch again.")
+                                   help_text="Commit id to sync from now on (rollback); "
+                                             "empty follows the branch again.")
