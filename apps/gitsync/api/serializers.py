@@ -76,8 +76,8 @@ class SyncRunSerializer(serializers.ModelSerializer):
         model = SyncRun
         fields = [
             "id", "repository", "trigger", "status", "ref", "commit_sha", "commit_author", "commit_message",
-            "created_count", "updated_count", "unchanged_count", "deleted_count", "error_count", "files",
-            "started_at", "finished_at", "duration_ms", "error", "requested_by",
+            "committed_at", "created_count", "updated_count", "unchanged_count", "deleted_count", "error_count",
+            "files", "started_at", "finished_at", "duration_ms", "error", "requested_by",
         ]  # fmt: skip
         read_only_fields = fields
 
