@@ -15,7 +15,7 @@ from aiops.roles import Role
 from . import git, services
 from .choices import Trigger
 from .forms import RepositoryAdminForm
-from .models import ManagedRunbook, PushDelivery, Repository, SyncRun
+from .models import ManagedRunbook, PushDelivery, Repository, SyncRun, VersionCommit
 
 
 @admin.register(Repository)
@@ -71,7 +71,8 @@ class RepositoryAdmin(OrgScopedAdmin):
                 self.message_user(request, f"{repository}: {exc}", messages.ERROR)
             else:
                 self.message_user(request, _("%(repo)s: reachable, %(target)s is at %(sha)s")
-                                  % {"repo": repository, "target": repository.target, "sha": sha[:12]}, messages.SUCCESS)
+                                  % {"repo": repository, "target": repository.target, "sha": sha[:12]},
+                              messages.SUCCESS)
 
     @admin.action(description=_("Trust the ssh host key (first use only)"))
     def trust_host_key(self, request, queryset):
@@ -107,7 +108,7 @@ class SyncRunAdmin(_ReadOnlyAdmin):
     list_filter = ["status", "trigger"]
     list_select_related = ["repository"]
     search_fields = ["repository__name", "commit_sha", "commit_message"]
-    fields = ["repository", "trigger", "status", "ref", "commit_sha", "commit_author", "commit_message",
+    fields = ["repository", "trigger", "status", "ref", "commit_sha", "commit_author", "commit_message", "committed_at",
               "created_count", "updated_count", "unchanged_count", "deleted_count", "error_count", "file_results",
               "started_at", "finished_at", "duration_ms", "error", "requested_by"]
     readonly_fields = fields
@@ -123,6 +124,13 @@ class ManagedRunbookAdmin(_ReadOnlyAdmin):
     list_filter = ["active"]
     list_select_related = ["repository", "runbook"]
     search_fields = ["path", "runbook__name"]
+
+
+@admin.register(VersionCommit)
+class VersionCommitAdmin(_ReadOnlyAdmin):
+    list_display = ["version", "repository", "path", "commit_sha", "author", "committed_at"]
+    list_select_related = ["version__runbook", "repository"]
+    search_fields = ["commit_sha", "path", "author", "message"]
 
 
 @admin.register(PushDelivery)

@@ -2,7 +2,6 @@
 
 import os
 
-
 from aiops.conf import setting
 
 
@@ -83,3 +82,8 @@ def base_url() -> str:
     from aiops.links import base_url as public_base_url
 
     return public_base_url()
+
+
+def failure_channel() -> str:
+    """Notification channel (name, else type) told when a repository's syncs start failing."""
+    return setting("GITSYNC_FAILURE_CHANNEL", "email")

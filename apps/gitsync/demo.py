@@ -8,6 +8,7 @@ folder is reused.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -110,7 +111,5 @@ def seed(organization, users) -> None:
             environment="demo",
         )
     if not repository.last_sync_at:
-        try:
+        with contextlib.suppress(Locked):
             repository_sync(repository_id=repository.pk, trigger=Trigger.MANUAL)
-        except Locked:
-            pass

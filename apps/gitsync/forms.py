@@ -8,7 +8,8 @@ from .models import Repository
 
 FORM_FIELDS = [
     "name", "team", "url", "web_url", "branch", "tag", "pinned_commit", "path", "include_globs", "exclude_globs",
-    "apply_mode", "auth_method", "ssh_private_key", "known_hosts", "token_username", "token", "enabled",
+    "apply_mode", "auth_method", "ssh_private_key", "known_hosts", "token_username", "token", "ca_bundle", "enabled",
+    "failure_channel",
     "interval_seconds", "environment", "webhook_provider", "webhook_secret",
 ]  # fmt: skip
 

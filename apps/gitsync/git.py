@@ -11,6 +11,8 @@ repeated command-injection advisories. Here every call is one short `subprocess.
 - ssh with `BatchMode`, `StrictHostKeyChecking=yes` and the repository's pinned known_hosts only;
 - the https token in an `http.extraHeader` passed through `GIT_CONFIG_*` variables, never argv
   (argv is visible to every local user in `ps`);
+- https verifies the server's certificate, against the repository's own CA bundle when it has
+  one (`GIT_SSL_CAINFO`, per call), never with verification off;
 - key and known_hosts files written 0600 into a private temp dir that is always removed;
 - a timeout on every call, and output size limits.
 """
@@ -106,6 +108,7 @@ class Remote:
     known_hosts: str = ""
     token: str = ""
     token_username: str = ""
+    ca_bundle: str = ""
 
 
 _SECRET_IN_URL = re.compile(r"(://)[^/@\s]+@")
@@ -146,7 +149,8 @@ class Session:
         config = [("protocol.version", "2"), ("core.hooksPath", os.devnull), ("http.followRedirects", "false")]
         if protocol == "ssh":
             if not self.remote.known_hosts.strip():
-                raise GitError("ssh needs a pinned host key: add the server's known_hosts line, or trust it on first use")
+                raise GitError("ssh needs a pinned host key: add the server's known_hosts line, "
+                               "or trust it on first use")
             known_hosts = self._write("known_hosts", self.remote.known_hosts.strip() + "\n")
             ssh = [
                 "ssh",
@@ -166,6 +170,11 @@ class Session:
                 ssh += ["-o", "IdentityFile=none"]
             env["GIT_SSH_COMMAND"] = shlex.join(ssh)
             env["GIT_SSH_VARIANT"] = "ssh"
+        if protocol in ("https", "http"):
+            config.append(("http.sslVerify", "true"))  # whatever an environment variable says
+            if self.remote.ca_bundle.strip():
+                # This call's trust anchors only: the repository's own CA, never verification off.
+                env["GIT_SSL_CAINFO"] = self._write("ca.pem", self.remote.ca_bundle.strip() + "\n")
         if protocol in ("https", "http") and self.remote.token:
             pair = f"{self.remote.token_username or 'x-access-token'}:{self.remote.token}"
             header = "Authorization: Basic " + base64.b64encode(pair.encode()).decode()
@@ -224,7 +233,8 @@ class Session:
             self.run("init", "--quiet", "--bare", "--", self.repo)
         self.run("-C", self.repo, "fetch", "--quiet", "--no-tags", "--no-recurse-submodules", "--depth=1",
                  "--", self.remote.url, what, timeout=conf.fetch_timeout())
-        return self.run("-C", self.repo, "rev-parse", "--verify", "--end-of-options", "FETCH_HEAD^{commit}").decode().strip()
+        out = self.run("-C", self.repo, "rev-parse", "--verify", "--end-of-options", "FETCH_HEAD^{commit}")
+        return out.decode().strip()
 
     def fetch_commit(self, sha: str, branch: str) -> str:
         """Fetch a pinned commit: by id when the server allows it, else the branch's history."""

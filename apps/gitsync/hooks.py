@@ -65,11 +65,13 @@ def receive(request, token: str):
         return _error(415, "unsupported_media_type", "Send the body as application/json.", repository=repository)
     raw = _body(request)
     if raw is None:
-        return _error(413, "payload_too_large", f"The body exceeds {conf.max_body_bytes()} bytes.", repository=repository)
+        return _error(413, "payload_too_large", f"The body exceeds {conf.max_body_bytes()} bytes.",
+                      repository=repository)
     if not repository.webhook_secret:
         return _error(401, "no_secret", "Set the repository's webhook secret first.", repository=repository)
     if not providers.authentic(repository.webhook_provider, repository.webhook_secret, request.META, raw):
-        return _error(401, "invalid_signature", "The delivery's signature or token does not match this repository's secret.",
+        return _error(401, "invalid_signature",
+                      "The delivery's signature or token does not match this repository's secret.",
                       repository=repository)
     try:
         push = providers.parse(repository.webhook_provider, request.META, decode_json(raw))

@@ -36,7 +36,8 @@ class Repository(TeamOwnedModel, CreatedByMixin):
                     "derived from the URL for GitHub, GitLab and Gitea when empty."),
     )
     branch = models.CharField(_("branch"), max_length=255, default="main")
-    tag = models.CharField(_("tag"), max_length=255, blank=True, help_text=_("Sync this tag instead of the branch head."))
+    tag = models.CharField(_("tag"), max_length=255, blank=True,
+                           help_text=_("Sync this tag instead of the branch head."))
     pinned_commit = models.CharField(
         _("pinned commit"),
         max_length=40,
@@ -46,8 +47,10 @@ class Repository(TeamOwnedModel, CreatedByMixin):
     path = models.CharField(_("folder"), max_length=500, blank=True, help_text=_("Empty = the whole repository."))
     include_globs = models.TextField(_("include"), default=DEFAULT_INCLUDE, help_text=_("One glob per line."))
     exclude_globs = models.TextField(_("exclude"), blank=True, help_text=_("One glob per line."))
-    apply_mode = models.CharField(_("invalid files"), max_length=20, choices=ApplyMode.choices, default=ApplyMode.PARTIAL)
-    auth_method = models.CharField(_("authentication"), max_length=20, choices=AuthMethod.choices, default=AuthMethod.NONE)
+    apply_mode = models.CharField(_("invalid files"), max_length=20, choices=ApplyMode.choices,
+                                  default=ApplyMode.PARTIAL)
+    auth_method = models.CharField(_("authentication"), max_length=20, choices=AuthMethod.choices,
+                                   default=AuthMethod.NONE)
     ssh_private_key = EncryptedTextField(
         _("SSH private key"),
         blank=True,
@@ -65,6 +68,19 @@ class Repository(TeamOwnedModel, CreatedByMixin):
     token_username = models.CharField(_("token user name"), max_length=200, blank=True,
                                       help_text=_("For HTTPS tokens: x-access-token (GitHub), oauth2 (GitLab), ..."))
     token = EncryptedTextField(_("access token"), blank=True, help_text=_("Write-only."))
+    ca_bundle = models.TextField(
+        _("CA bundle"),
+        blank=True,
+        help_text=_("PEM certificate(s) an https server's certificate must chain to (a private CA); "
+                    "empty = the system's trusted CAs. Verification is never turned off."),
+    )
+    failure_channel = models.CharField(
+        _("notify on failure"),
+        max_length=200,
+        blank=True,
+        help_text=_("Notification channel (name or type) told when syncs start failing; "
+                    "empty = the GITSYNC_FAILURE_CHANNEL setting."),
+    )
     enabled = models.BooleanField(_("sync enabled"), default=True)
     interval_seconds = models.PositiveIntegerField(_("interval (seconds)"), default=180)
     environment = models.CharField(_("environment"), max_length=100, blank=True, db_index=True)
@@ -120,6 +136,7 @@ class SyncRun(OrgOwnedModel):
     commit_sha = models.CharField(_("commit"), max_length=40, blank=True, db_index=True)
     commit_author = models.CharField(_("author"), max_length=300, blank=True)
     commit_message = models.TextField(_("message"), blank=True)
+    committed_at = models.DateTimeField(_("committed"), null=True, blank=True)
     created_count = models.PositiveIntegerField(_("created"), default=0)
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
@@ -131,8 +148,8 @@ class SyncRun(OrgOwnedModel):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                     verbose_name=_("requested by"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+", verbose_name=_("requested by"))
 
     class Meta:
         ordering = ["-started_at", "-pk"]
@@ -166,6 +183,29 @@ class ManagedRunbook(OrgOwnedModel):
         return f"{self.repository}:{self.path}"
 
 
+class VersionCommit(OrgOwnedModel):
+    """The commit a runbook version came from: shown in the runbook's history (sha, author, message, date)."""
+
+    version = models.OneToOneField("runbooks.RunbookVersion", on_delete=models.CASCADE, related_name="git_commit")
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="version_commits")
+    path = models.CharField(_("path"), max_length=1000)
+    commit_sha = models.CharField(_("commit"), max_length=40)
+    author = models.CharField(_("author"), max_length=300, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    committed_at = models.DateTimeField(_("committed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("runbook version commit")
+
+    def __str__(self):
+        return f"{self.version} @ {self.commit_sha[:12]}"
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
 class PushDelivery(OrgOwnedModel):
     """A push webhook delivery id already accepted, so a replayed delivery does nothing."""
 
@@ -187,4 +227,4 @@ class PushDelivery(OrgOwnedModel):
         return f"{self.provider} {self.delivery_id}"
 
 
-__all__ = ["Repository", "SyncRun", "ManagedRunbook", "PushDelivery", "FileOutcome"]
+__all__ = ["Repository", "SyncRun", "ManagedRunbook", "VersionCommit", "PushDelivery", "FileOutcome"]

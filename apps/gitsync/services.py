@@ -75,6 +75,11 @@ def clean_fields(values: dict, instance: Repository | None = None) -> dict:
             fields = line.split()
             if line.strip() and (len(fields) < 3 or not fields[1].startswith(("ssh-", "ecdsa-", "sk-"))):
                 errors["known_hosts"] = _("each line must be a known_hosts entry: host key-type key")
+    if "ca_bundle" in out and (out["ca_bundle"] or "").strip():
+        try:
+            out["ca_bundle"] = ca_bundle_of(out["ca_bundle"])
+        except ValueError as exc:
+            errors["ca_bundle"] = str(exc)
     if "interval_seconds" in out and out["interval_seconds"] is not None and int(out["interval_seconds"]) < 30:
         errors["interval_seconds"] = _("must be at least 30 seconds")
     merged = {**({f: getattr(instance, f) for f in ("url", "auth_method", "known_hosts")} if instance else {}), **out}
@@ -93,6 +98,17 @@ def clean_fields(values: dict, instance: Repository | None = None) -> dict:
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def ca_bundle_of(text: str) -> str:
+    """PEM certificates only (what GIT_SSL_CAINFO reads), normalised; raises ValueError otherwise."""
+    from cryptography import x509
+
+    try:
+        certificates = x509.load_pem_x509_certificates(text.strip().encode())
+    except ValueError as exc:
+        raise ValueError(_("must be one or more PEM certificates (-----BEGIN CERTIFICATE-----)")) from exc
+    return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certificates)
 
 
 def public_key_of(private_key: str) -> str:

@@ -31,16 +31,19 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from aiops import events
+from aiops.links import absolute_reverse
 from apps.runbooks.choices import VersionSource
-from apps.runbooks.models import Runbook
+from apps.runbooks.models import Runbook, RunbookVersion
 from apps.runbooks.schema import InvalidDefinition
 from apps.runbooks.services import NewRunbook, runbook_create_many, runbook_save_definition
 from apps.runbooks.yamlio import checksum, load
 
 from . import conf, git
 from .choices import ApplyMode, AuthMethod, FileOutcome, SyncStatus, Trigger
-from .models import CONFIG_FIELDS, ManagedRunbook, Repository, SyncRun
+from .models import CONFIG_FIELDS, ManagedRunbook, Repository, SyncRun, VersionCommit
 
 logger = logging.getLogger("apps.gitsync")
 OK_STATUSES = (SyncStatus.SUCCEEDED, SyncStatus.NO_CHANGE, SyncStatus.PARTIAL)
@@ -109,6 +112,7 @@ def remote_of(repository: Repository) -> git.Remote:
         known_hosts=repository.known_hosts,
         token=repository.token if repository.auth_method == AuthMethod.TOKEN else "",
         token_username=repository.token_username,
+        ca_bundle=repository.ca_bundle,
     )
 
 
@@ -128,6 +132,7 @@ def repository_sync(*, repository_id: int, trigger: str = Trigger.MANUAL, user=N
             requested_by=user,
         )
         started = time.monotonic()
+        previous_status = repository.last_sync_status
         try:
             _sync(repository, run, owner)
         except (git.GitError, ValueError) as exc:  # ValueError: a stored field git would refuse (see git.check_*)
@@ -137,8 +142,10 @@ def repository_sync(*, repository_id: int, trigger: str = Trigger.MANUAL, user=N
             run.status, run.error = SyncStatus.FAILED, f"internal error: {type(exc).__name__}"
         run.finished_at = timezone.now()
         run.duration_ms = round((time.monotonic() - started) * 1000)
-        run.save()
-        _record_on_repository(repository, run)
+        with transaction.atomic():  # the run's outcome and its event commit together, or neither
+            run.save()
+            _record_on_repository(repository, run)
+            _announce_run(repository, run, previous_status)
         logger.info(
             "git sync finished",
             extra={"repository": repository_id, "status": run.status, "commit": run.commit_sha, "ms": run.duration_ms},
@@ -153,7 +160,8 @@ def _record_on_repository(repository: Repository, run: SyncRun) -> None:
         "last_sync_at": run.finished_at,
         "last_sync_status": run.status,
         "last_error": run.error,
-        "next_sync_at": run.finished_at + timedelta(seconds=repository.interval_seconds or conf.default_interval_seconds()),
+        "next_sync_at": run.finished_at
+        + timedelta(seconds=repository.interval_seconds or conf.default_interval_seconds()),
     }
     if run.status in OK_STATUSES:
         fields["last_synced_sha"] = run.commit_sha
@@ -188,7 +196,9 @@ def _sync(repository: Repository, run: SyncRun, owner: str) -> None:
                 return
             sha = workspace.fetch(run.ref)
         info = workspace.commit_info(sha)
-        run.commit_sha, run.commit_author, run.commit_message = info["sha"], info["author"][:300], info["message"][:10_000]
+        run.commit_sha, run.commit_author = info["sha"], info["author"][:300]
+        run.commit_message = info["message"][:10_000]
+        run.committed_at = parse_datetime(info["committed_at"]) if info["committed_at"] else None
         _renew(repository.pk, owner)
         tree = workspace.tree(sha, path)
         include = [_glob_regex(g) for g in globs(repository.include_globs)]
@@ -196,7 +206,8 @@ def _sync(repository: Repository, run: SyncRun, owner: str) -> None:
         prefix = f"{path}/" if path else ""
         files = [(p, blob, size) for p, blob, size in tree if matches(p[len(prefix):], include, exclude)]
         if len(files) > conf.max_files():
-            raise git.GitError(f"{len(files)} runbook files exceed the limit of {conf.max_files()}: check the folder and globs")
+            raise git.GitError(
+                f"{len(files)} runbook files exceed the limit of {conf.max_files()}: check the folder and globs")
         _apply(repository, run, workspace, files, owner)
 
 
@@ -206,6 +217,7 @@ def _no_change(run: SyncRun, repository: Repository) -> None:
     last = repository.runs.exclude(pk=run.pk).filter(commit_sha=run.commit_sha).exclude(commit_author="").first()
     if last is not None:
         run.commit_author, run.commit_message = last.commit_author, last.commit_message
+        run.committed_at = last.committed_at
     run.unchanged_count = repository.managed.filter(active=True).count()
 
 
@@ -270,7 +282,8 @@ def _apply(repository: Repository, run: SyncRun, workspace, files, owner: str) -
             for rb in Runbook.objects.filter(organization=org, slug__in=slugs).select_related("git_source__repository")
         }
         new_rows: list[ManagedRunbook] = []
-        fresh = [v for v in valid if v[0] not in managed and v[3]["slug"] not in by_slug and v[3]["slug"] not in existing]
+        fresh = [v for v in valid
+                 if v[0] not in managed and v[3]["slug"] not in by_slug and v[3]["slug"] not in existing]
         if fresh:
             # Runbooks nobody has yet (a first sync): created in bulk, the same first version each.
             created = runbook_create_many(
@@ -279,7 +292,7 @@ def _apply(repository: Repository, run: SyncRun, workspace, files, owner: str) -
                 source=VersionSource.GIT,
                 team=repository.team,
             )
-            for (path, blob, _text, definition), runbook in zip(fresh, created, strict=True):
+            for (path, blob, _text, _definition), runbook in zip(fresh, created, strict=True):
                 row = ManagedRunbook(organization=org, repository=repository, runbook=runbook, path=path, blob_sha=blob,
                                      checksum=runbook.checksum, commit_sha=run.commit_sha)
                 new_rows.append(row)
@@ -307,6 +320,9 @@ def _apply(repository: Repository, run: SyncRun, workspace, files, owner: str) -
             transaction.set_rollback(True)
             run.status = SyncStatus.REJECTED
             run.error = "invalid files: nothing from this commit was applied (all or nothing)"
+        else:
+            _record_version_commits(repository, run, results)
+            _announce_runbooks(repository, run, results)  # in the transaction that changed them
     _finish_counts(run, results)
 
 
@@ -364,7 +380,8 @@ def _apply_file(repository, run, org, managed, by_slug, present, existing, new_r
         row = ManagedRunbook(organization=org, repository=repository, runbook=saved.runbook)
     if row.path != path:
         managed.pop(row.path, None)
-    row.path, row.blob_sha, row.checksum, row.commit_sha, row.active = path, blob, checksum(definition), run.commit_sha, True
+    row.path, row.blob_sha, row.checksum = path, blob, checksum(definition)
+    row.commit_sha, row.active = run.commit_sha, True
     if is_new:
         new_rows.append(row)
     else:
@@ -393,6 +410,107 @@ def _deactivate(run: SyncRun, row: ManagedRunbook) -> dict:
     row.active, row.commit_sha = False, run.commit_sha
     row.save(update_fields=["active", "commit_sha", "updated_at"])
     return {"path": row.path, "outcome": FileOutcome.DEACTIVATED, "runbook": runbook.pk, "slug": runbook.slug}
+
+
+def _record_version_commits(repository: Repository, run: SyncRun, results: dict) -> None:
+    """The commit (sha, author, message, date) of every runbook version this sync created."""
+    paths = {r["runbook"]: r["path"] for r in results.values()
+             if r.get("runbook") and r["outcome"] in (FileOutcome.CREATED, FileOutcome.UPDATED, FileOutcome.RENAMED,
+                                                      FileOutcome.DEACTIVATED)}
+    if not paths:
+        return
+    latest: dict[int, tuple[int, int]] = {}
+    for pk, runbook_id, number in RunbookVersion.objects.filter(runbook_id__in=paths).values_list(
+            "pk", "runbook_id", "number"):
+        if runbook_id not in latest or number > latest[runbook_id][0]:
+            latest[runbook_id] = (number, pk)
+    VersionCommit.objects.bulk_create(
+        [VersionCommit(organization_id=repository.organization_id, repository=repository, version_id=pk,
+                       path=paths[runbook_id][:1000], commit_sha=run.commit_sha, author=run.commit_author,
+                       message=run.commit_message, committed_at=run.committed_at)
+         for runbook_id, (_number, pk) in latest.items()],
+        ignore_conflicts=True,  # a rename that kept the definition made no version: its commit is recorded
+        batch_size=500,
+    )
+
+
+# -- domain events -----------------------------------------------------------------------------------------
+RUNBOOK_EVENTS = {
+    FileOutcome.CREATED: "gitsync.runbook_created",
+    FileOutcome.UPDATED: "gitsync.runbook_updated",
+    FileOutcome.RENAMED: "gitsync.runbook_updated",
+    FileOutcome.DEACTIVATED: "gitsync.runbook_deactivated",
+}
+
+
+def _commit_data(repository: Repository, run: SyncRun) -> dict:
+    return {
+        "repository_id": repository.pk,
+        "repository": repository.name,
+        "environment": repository.environment,
+        "team_id": repository.team_id,
+        "commit_sha": run.commit_sha,
+        "commit_author": run.commit_author,
+        "commit_subject": run.commit_message.split("\n", 1)[0][:300],
+        "sync_run_id": run.pk,
+        "trigger": run.trigger,
+    }
+
+
+def _announce_runbooks(repository: Repository, run: SyncRun, results: dict) -> None:
+    """One event per runbook the commit created, changed, renamed or deactivated."""
+    changed = [r for r in results.values() if r["outcome"] in RUNBOOK_EVENTS and r.get("runbook")]
+    if not changed:
+        return
+    names = dict(Runbook.objects.filter(pk__in={r["runbook"] for r in changed}).values_list("pk", "name"))
+    common = _commit_data(repository, run)
+    for result in sorted(changed, key=lambda r: r["path"]):
+        data = {**common, "runbook_id": result["runbook"], "runbook_name": names.get(result["runbook"], result["slug"]),
+                "slug": result["slug"], "path": result["path"], "outcome": result["outcome"]}
+        if result.get("version"):
+            data["version"] = result["version"]
+        if result.get("renamed_from"):
+            data["renamed_from"] = result["renamed_from"]
+        events.publish(RUNBOOK_EVENTS[result["outcome"]], org=repository.organization_id,
+                       subject=Runbook(pk=result["runbook"]), **data)
+
+
+def _announce_run(repository: Repository, run: SyncRun, previous_status: str) -> None:
+    """`gitsync.sync_succeeded` when a commit changed runbooks, `gitsync.sync_failed` on failure.
+
+    A head already synced ("no change", every few minutes) publishes nothing. A failure asks
+    notifications to tell the repository's failure channel only when it starts a run of
+    failures, not on every scheduled retry of a repository that stays broken.
+    """
+    failed = run.status in (SyncStatus.FAILED, SyncStatus.REJECTED)
+    changed = run.created_count + run.updated_count + run.deleted_count
+    if not failed and (run.status == SyncStatus.NO_CHANGE or not changed):
+        return
+    data = {
+        **_commit_data(repository, run),
+        "title": f"Runbook sync {'failed' if failed else 'applied'}: {repository.name}",
+        "status": run.status,
+        "created": run.created_count,
+        "updated": run.updated_count,
+        "deactivated": run.deleted_count,
+        "invalid": run.error_count,
+        "duration_ms": run.duration_ms,
+        "error": run.error[:1000],
+        "url": absolute_reverse("gitsync:run", args=[run.pk]),
+    }
+    if failed:
+        streak_starts = previous_status not in (SyncStatus.FAILED, SyncStatus.REJECTED)
+        channel = repository.failure_channel or conf.failure_channel()
+        if streak_starts and channel:
+            invalid = [f"- {f['path']}: {'; '.join(f.get('errors') or [])}"
+                       for f in run.files_with(FileOutcome.INVALID)]
+            message = "\n".join([
+                f"Runbook repository {repository.name} ({repository.target}) failed to sync: {run.status}.",
+                run.error, *invalid[:20], data["url"],
+            ])
+            data["notifications"] = [{"channel": channel, "message": message, "severity": "warning"}]
+    events.publish("gitsync.sync_failed" if failed else "gitsync.sync_succeeded", org=repository.organization_id,
+                   subject=repository, actor=run.requested_by_id, **data)
 
 
 def _finish_counts(run: SyncRun, results: dict) -> None:

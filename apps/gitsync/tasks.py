@@ -46,7 +46,8 @@ def tick() -> int:
     now = timezone.now()
     due = (
         Repository.objects.filter(Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .filter(Q(sync_requested_at__isnull=False) | Q(enabled=True, next_sync_at__lte=now) | Q(enabled=True, next_sync_at__isnull=True))
+        .filter(Q(sync_requested_at__isnull=False) | Q(enabled=True, next_sync_at__lte=now)
+                | Q(enabled=True, next_sync_at__isnull=True))
         .values_list("pk", "sync_requested_trigger", "sync_requested_at")
     )
     count = 0

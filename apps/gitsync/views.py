@@ -69,7 +69,8 @@ class SyncRunDetailView(OrgScopedViewMixin, DetailView):
         files = [dict(f) for f in run.files]
         for f in files:
             f["label"] = FileOutcome(f["outcome"]).label if f["outcome"] in FileOutcome.values else f["outcome"]
-            f["url"] = services.file_url(run.repository, f["path"], run.commit_sha) if f["outcome"] != FileOutcome.DEACTIVATED else ""
+            gone = f["outcome"] == FileOutcome.DEACTIVATED
+            f["url"] = "" if gone else services.file_url(run.repository, f["path"], run.commit_sha)
         context.update({"files": files, "can_pin": self.has_role(Role.ADMIN)})
         return context
 
@@ -102,5 +103,6 @@ class RepositoryPinView(OrgScopedViewMixin, View):
             if commit:
                 messages.success(request, _("Pinned to %(sha)s; a sync is queued.") % {"sha": commit[:12]})
             else:
-                messages.success(request, _("Following %(branch)s again; a sync is queued.") % {"branch": repository.branch})
+                messages.success(request, _("Following %(branch)s again; a sync is queued.")
+                                 % {"branch": repository.branch})
         return redirect("gitsync:detail", pk=pk)

@@ -25,6 +25,7 @@ TYPE_LABELS = {
     "comment": _("Comments"),
     "runbook": _("Runbooks"),
     "execution": _("Executions"),
+    "gitsync": _("Runbook sync"),
     "feedback": _("Feedback"),
 }
 
@@ -41,6 +42,7 @@ TYPE_COLOURS = {
     "comment": "#8d6e00",
     "runbook": "#2e7d32",
     "execution": "#2e7d32",
+    "gitsync": "#2e7d32",
     "feedback": "#5b6472",
 }
 OTHER_COLOUR = "#7b8494"
@@ -51,6 +53,7 @@ KIND_COLOURS = {
     "alert.acknowledged": "#e08a00",
     "alert.silenced": "#7b8494",
     "alert.assigned": "#e08a00",
+    "gitsync.sync_failed": "#c62828",
 }
 
 

@@ -374,3 +374,56 @@ register_formatter("oncall.coverage_gap", lambda e: _("%(schedule)s has nobody o
     "schedule": clip(first(_d(e), "schedule", "title")), "start": when(first(_d(e), "gap_start", default=""))})
 register_formatter("feedback.recorded",
                    _simple(gettext_lazy("Feedback recorded: %(what)s"), "rating", "title", "comment"))
+
+
+# --- runbook Git sync ----------------------------------------------------------------------------
+
+def _git_commit(data: dict) -> str:
+    sha = str(first(data, "commit_sha", default=""))[:12]
+    return join(_("Commit: %(sha)s") % {"sha": sha} if sha else "", clip(first(data, "commit_author")),
+                clip(first(data, "commit_subject"), 200))
+
+
+def _sync_succeeded(event: dict) -> str:
+    data = _d(event)
+    return _("Runbooks synced from %(repository)s: %(created)s created, %(updated)s updated, "
+             "%(deactivated)s deactivated") % {"repository": clip(first(data, "repository")) or _("a repository"),
+                                               "created": data.get("created", 0), "updated": data.get("updated", 0),
+                                               "deactivated": data.get("deactivated", 0)}
+
+
+def _sync_failed(event: dict) -> str:
+    return _("Runbook sync of %(repository)s failed") % {
+        "repository": clip(first(_d(event), "repository")) or _("a repository")}
+
+
+def _sync_details(event: dict) -> str:
+    data = _d(event)
+    invalid = data.get("invalid") or 0
+    return join(_git_commit(data), _("%(count)s invalid files") % {"count": invalid} if invalid else "",
+                clip(first(data, "error"), 300))
+
+
+def _git_runbook(template):
+    return lambda event: template % {"runbook": _runbook(_d(event)), "path": clip(first(_d(event), "path"))}
+
+
+def _git_runbook_details(event: dict) -> str:
+    data = _d(event)
+    moved = first(data, "renamed_from")
+    return join(_("Renamed from %(path)s") % {"path": clip(moved)} if moved else "",
+                _("Version %(version)s") % {"version": data["version"]} if data.get("version") else "",
+                _git_commit(data))
+
+
+register_formatter("gitsync.sync_succeeded", _sync_succeeded, details=_sync_details)
+register_formatter("gitsync.sync_failed", _sync_failed, details=_sync_details)
+register_formatter("gitsync.runbook_created",
+                   _git_runbook(gettext_lazy("Runbook “%(runbook)s” created from %(path)s")),
+                   details=_git_runbook_details)
+register_formatter("gitsync.runbook_updated",
+                   _git_runbook(gettext_lazy("Runbook “%(runbook)s” updated from %(path)s")),
+                   details=_git_runbook_details)
+register_formatter("gitsync.runbook_deactivated",
+                   _git_runbook(gettext_lazy("Runbook “%(runbook)s” deactivated: %(path)s was removed")),
+                   details=_git_runbook_details)

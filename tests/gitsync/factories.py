@@ -4,8 +4,8 @@ import factory
 from django.utils import timezone
 
 from apps.gitsync.choices import SyncStatus, Trigger, WebhookProvider
-from apps.gitsync.models import ManagedRunbook, PushDelivery, Repository, SyncRun
-from tests.runbooks.factories import RunbookFactory
+from apps.gitsync.models import ManagedRunbook, PushDelivery, Repository, SyncRun, VersionCommit
+from tests.runbooks.factories import RunbookFactory, RunbookVersionFactory
 from tests.tenancy.factories import OrganizationFactory
 
 
@@ -52,3 +52,17 @@ class PushDeliveryFactory(factory.django.DjangoModelFactory):
     repository = factory.SubFactory(RepositoryFactory, organization=factory.SelfAttribute("..organization"))
     delivery_id = factory.Sequence(lambda n: f"delivery-{n}")
     provider = WebhookProvider.GITHUB
+
+
+class VersionCommitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VersionCommit
+
+    organization = factory.SubFactory(OrganizationFactory)
+    repository = factory.SubFactory(RepositoryFactory, organization=factory.SelfAttribute("..organization"))
+    version = factory.SubFactory(RunbookVersionFactory, organization=factory.SelfAttribute("..organization"))
+    path = factory.Sequence(lambda n: f"runbooks/r{n}.yaml")
+    commit_sha = "a" * 40
+    author = "Ada Ops <ada@example.com>"
+    message = "Add a runbook"
+    committed_at = factory.LazyFunction(timezone.now)

@@ -61,12 +61,13 @@ def test_api_sync_now_and_pin_rollback(synced, users_a, api_client_for, django_c
     with django_capture_on_commit_callbacks(execute=True):
         assert operator.post(f"/api/v1/gitsync/repositories/{synced.pk}/sync/").status_code == 202
     assert synced.runs.first().trigger == Trigger.MANUAL and synced.runs.first().status == SyncStatus.NO_CHANGE
-    assert operator.post(f"/api/v1/gitsync/repositories/{synced.pk}/pin/", {"commit": synced.first_sha}).status_code == 403
+    pin_url = f"/api/v1/gitsync/repositories/{synced.pk}/pin/"
+    assert operator.post(pin_url, {"commit": synced.first_sha}).status_code == 403
     admin = api_client_for(users_a["admin"], synced.organization)
     bad = admin.post(f"/api/v1/gitsync/repositories/{synced.pk}/pin/", {"commit": "--all"}, format="json")
     assert bad.status_code == 400
     with django_capture_on_commit_callbacks(execute=True):
-        pinned = admin.post(f"/api/v1/gitsync/repositories/{synced.pk}/pin/", {"commit": synced.first_sha}, format="json")
+        pinned = admin.post(pin_url, {"commit": synced.first_sha}, format="json")
     assert pinned.status_code == 200 and pinned.json()["pinned_commit"] == synced.first_sha
     assert synced.runs.first().trigger == Trigger.ROLLBACK
     assert Runbook.objects.get(slug="alpha").steps[0]["command_linux"] == "echo v1"

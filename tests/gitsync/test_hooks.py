@@ -47,7 +47,8 @@ def deliver(repository, provider, body: dict, *, secret_ok=True, delivery=None, 
         headers = {"HTTP_X_GITLAB_TOKEN": SECRET if secret_ok else "wrong", "HTTP_X_GITLAB_EVENT": event or "Push Hook",
                    "HTTP_X_GITLAB_EVENT_UUID": delivery}
     elif provider == WebhookProvider.GITEA:
-        headers = {"HTTP_X_GITEA_SIGNATURE": sig, "HTTP_X_GITEA_EVENT": event or "push", "HTTP_X_GITEA_DELIVERY": delivery}
+        headers = {"HTTP_X_GITEA_SIGNATURE": sig, "HTTP_X_GITEA_EVENT": event or "push",
+                   "HTTP_X_GITEA_DELIVERY": delivery}
     elif provider == WebhookProvider.BITBUCKET:
         headers = {"HTTP_X_HUB_SIGNATURE": f"sha256={sig}", "HTTP_X_EVENT_KEY": event or "repo:push",
                    "HTTP_X_REQUEST_UUID": delivery}

@@ -17,7 +17,8 @@ from ..models import ManagedRunbook, PushDelivery, Repository, SyncRun
 
 EDITABLE = [
     "name", "team", "url", "web_url", "branch", "tag", "pinned_commit", "path", "include_globs", "exclude_globs",
-    "apply_mode", "auth_method", "ssh_private_key", "known_hosts", "token_username", "token", "enabled",
+    "apply_mode", "auth_method", "ssh_private_key", "known_hosts", "token_username", "token", "ca_bundle", "enabled",
+    "failure_channel",
     "interval_seconds", "environment", "webhook_provider", "webhook_secret",
 ]  # fmt: skip
 STATE = [
@@ -28,7 +29,8 @@ STATE = [
 
 class RepositorySerializer(OrgOwnedSerializer):
     team = OrgScopedRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
-    ssh_private_key = SecretField(help_text="OpenSSH private key (deploy key); empty generates an ed25519 key. Write-only.")
+    ssh_private_key = SecretField(
+        help_text="OpenSSH private key (deploy key); empty generates an ed25519 key. Write-only.")
     token = SecretField(help_text="HTTPS access token; write-only.")
     webhook_secret = SecretField(help_text="Push-webhook HMAC secret (GitLab: the secret token); write-only.")
 
@@ -74,8 +76,8 @@ class SyncRunSerializer(serializers.ModelSerializer):
         model = SyncRun
         fields = [
             "id", "repository", "trigger", "status", "ref", "commit_sha", "commit_author", "commit_message",
-            "created_count", "updated_count", "unchanged_count", "deleted_count", "error_count", "files",
-            "started_at", "finished_at", "duration_ms", "error", "requested_by",
+            "committed_at", "created_count", "updated_count", "unchanged_count", "deleted_count", "error_count",
+            "files", "started_at", "finished_at", "duration_ms", "error", "requested_by",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -101,4 +103,5 @@ class PushDeliverySerializer(serializers.ModelSerializer):
 
 class PinSerializer(serializers.Serializer):
     commit = serializers.CharField(allow_blank=True, max_length=40,
-                                   help_text="Commit id to sync from now on (rollback); empty follows the branch again.")
+                                   help_text="Commit id to sync from now on (rollback); "
+                                             "empty follows the branch again.")

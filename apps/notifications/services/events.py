@@ -403,6 +403,8 @@ def on_analysis_completed(d: Decision) -> None:
 # SLA events name the channels that want them (an SLA's breach channels, the report's e-mail).
 SLA_EVENTS = ("sla.breached", "sla.warning", "sla.report_ready")
 CAPACITY_EVENTS = ("capacity.breach_forecast", "capacity.report_ready")
+# A runbook repository whose syncs start failing names its failure channel in the event.
+GITSYNC_EVENTS = ("gitsync.sync_failed",)
 
 
 def on_other(d: Decision) -> None:
@@ -411,7 +413,7 @@ def on_other(d: Decision) -> None:
     for rule in _rules(d):
         if d.facts.trigger == Trigger.ESCALATION or not followup(d, rule, d.subject):
             notify_new(d, rule, d.subject, pattern_key=d.facts.pattern_key)
-    if d.event.name in ("runbook.execution_finished", *SLA_EVENTS, *CAPACITY_EVENTS):
+    if d.event.name in ("runbook.execution_finished", *SLA_EVENTS, *CAPACITY_EVENTS, *GITSYNC_EVENTS):
         runbook_notifications(d)
 
 
@@ -457,6 +459,7 @@ HANDLERS = {
     "capacity.breach_forecast": on_other,
     "capacity.report_ready": on_other,
     "escalation.fired": on_other,
+    "gitsync.sync_failed": on_other,
 }
 
 HANDLED_EVENTS = tuple(HANDLERS)
