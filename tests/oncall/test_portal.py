@@ -93,3 +93,13 @@ def test_import_and_feeds_from_the_portal(portal, users_a, payments, client):
     url = re.search(r'id="new-feed-url">([^<]+)<', page).group(1)
     assert "BEGIN:VCALENDAR" in client.get(url).content.decode()
     assert 'id="new-feed-url"' not in admin.get(f"/oncall/{payments.pk}/").content.decode()  # shown once
+
+
+def test_the_timeline_svg_escapes_names(portal, users_a, payments):
+    layer = payments.layers.get(name="Primary")
+    layer.name = '<script>alert("x")</script>'
+    layer.save()
+    html = portal(users_a["viewer"]).get(f"/oncall/{payments.pk}/").content.decode()
+    svg = html[html.index('<svg id="oncall-timeline"'):html.index("</svg>", html.index('id="oncall-timeline"'))]
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert re.search(r'<rect x="\d+\.\d" y="\d+" width="\d+\.\d" height="26" fill="#[0-9a-f]{6}">', svg)
