@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
@@ -123,3 +124,63 @@ def svg(lanes: list[Lane], ticks: list[dict], height: int, *, element_id: str = 
                 out.append(f'<text x="{x}" dx="3" y="{base}" fill="#fff">{escape(_cut(bar.label, 12))}</text>')
     out.append("</svg>")
     return mark_safe("".join(out))  # noqa: S308 - every interpolated text is escaped above
+
+
+@dataclass
+class DayEntry:
+    name: str
+    color: str
+    start: str  # local "HH:MM" of the piece inside the day
+    end: str
+    override: bool
+
+
+@dataclass
+class Day:
+    date: object
+    in_month: bool
+    entries: list[DayEntry]
+
+
+def month_calendar(schedule: Schedule, year: int, month: int) -> dict:
+    """Weeks (Monday first) of the month in the schedule's zone: who is on call each day, overrides marked.
+
+    Each day lists the final rotation's pieces inside that local day; a gap is a piece without a
+    name. Days of the neighbouring months that fill the first and last week are included, dimmed.
+    """
+    import calendar as cal
+    from datetime import date
+
+    tz = selectors.zone(schedule)
+    weeks_src = cal.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    first, last = weeks_src[0][0], weeks_src[-1][-1] + timedelta(days=1)
+    start = rotation.localize(datetime.combine(first, datetime.min.time()), tz)
+    end = rotation.localize(datetime.combine(last, datetime.min.time()), tz)
+    finals = selectors.timeline(schedule, start, end, gaps=True)
+    users = selectors.users_by_id({s.user_id for s in finals})
+    names = {pk: selectors.display_name(u) for pk, u in users.items()}
+    colors: dict = {}
+    by_day: dict = {}
+    for shift in finals:
+        override = shift.source.startswith("override:")
+        color = _color(shift.user_id, colors)
+        day = shift.start.astimezone(tz).date()
+        while True:
+            lo = max(shift.start, rotation.localize(datetime.combine(day, datetime.min.time()), tz))
+            next_midnight = rotation.localize(datetime.combine(day + timedelta(days=1), datetime.min.time()), tz)
+            hi = min(shift.end, next_midnight)
+            if lo < hi:
+                by_day.setdefault(day, []).append(DayEntry(
+                    names.get(shift.user_id, ""), color, f"{lo.astimezone(tz):%H:%M}",
+                    "24:00" if hi == next_midnight else f"{hi.astimezone(tz):%H:%M}", override))
+            if shift.end <= next_midnight:
+                break
+            day += timedelta(days=1)
+    weeks = [[Day(d, d.month == month, by_day.get(d, [])) for d in week] for week in weeks_src]
+    this = date(year, month, 1)
+    previous = (this - timedelta(days=1)).replace(day=1)
+    following = (this + timedelta(days=32)).replace(day=1)
+    legend = [{"name": names.get(pk, "?"), "color": c} for pk, c in colors.items() if pk is not None]
+    return {"weeks": weeks, "month": this, "previous": f"{previous:%Y-%m}", "next": f"{following:%Y-%m}",
+            "legend": legend, "tz": tz.key,
+            "weekdays": [WEEKDAYS_ABBR[i] for i in range(7)]}

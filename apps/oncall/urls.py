@@ -11,6 +11,7 @@ urlpatterns = [
     path("feeds/<int:feed_pk>/revoke/", views.FeedRevokeView.as_view(), name="feed-revoke"),
     path("ical/<str:token>.ics", views.feed, name="feed"),
     path("<int:pk>/", views.ScheduleDetailView.as_view(), name="schedule"),
+    path("<int:pk>/month/", views.ScheduleMonthView.as_view(), name="schedule-month"),
     path("<int:pk>/edit/", views.ScheduleEditView.as_view(), name="schedule-edit"),
     path("<int:pk>/layers/new/", views.LayerEditView.as_view(), name="layer-new"),
     path("<int:pk>/layers/<int:layer_pk>/", views.LayerEditView.as_view(), name="layer-edit"),

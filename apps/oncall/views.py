@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -76,6 +76,22 @@ class ScheduleDetailView(OrgScopedViewMixin, View):
                 "start": now.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
                 "end": (now + timedelta(hours=8)).astimezone(tz).strftime("%Y-%m-%dT%H:%M")}),
         })
+
+
+class ScheduleMonthView(OrgScopedViewMixin, View):
+    """A month calendar of the schedule: who is on call each day, overrides marked (`?month=YYYY-MM`)."""
+
+    def get(self, request, pk):
+        schedule = get_object_or_404(Schedule.objects.visible_to(request.user).for_org(request.organization), pk=pk)
+        wanted = request.GET.get("month") or timezone.now().astimezone(selectors.zone(schedule)).strftime("%Y-%m")
+        try:
+            year, month = (int(part) for part in wanted.split("-"))
+            if not (1 <= month <= 12 and 1970 <= year <= 9998) or len(wanted) != 7:
+                raise ValueError
+        except ValueError:
+            return HttpResponseBadRequest(_("Give the month as YYYY-MM."))
+        return render(request, "oncall/schedule_month.html", {
+            "schedule": schedule, "calendar": charts.month_calendar(schedule, year, month)})
 
 
 class _ScheduleScoped(OrgScopedViewMixin, View):
