@@ -16,8 +16,8 @@ from aiops.views import OrgScopedViewMixin
 
 from . import charts, conf, ical, selectors, services
 from .filtersets import ScheduleFilterSet
-from .forms import ImportForm, LayerForm, OverrideForm, ScheduleForm
-from .models import CalendarFeed, Layer, Override, Schedule
+from .forms import ContactMethodForm, ImportForm, LayerForm, OverrideForm, ScheduleForm
+from .models import CalendarFeed, ContactMethod, Layer, Override, Schedule
 
 
 def _errors_to_form(form, exc: ValidationError) -> None:
@@ -242,8 +242,33 @@ class FeedRevokeView(OrgScopedViewMixin, View):
         return redirect("oncall:schedule", pk=feed.schedule_id) if feed.schedule_id else redirect("oncall:my-shifts")
 
 
+class ContactMethodCreateView(OrgScopedViewMixin, View):
+    """Add one of my own notification methods (used when I am paged and before my shifts)."""
+
+    def post(self, request):
+        form = ContactMethodForm(request.POST)
+        if form.is_valid():
+            try:
+                services.contact_method_create(organization=request.organization, user=request.user,
+                                               **form.cleaned_data)
+                messages.success(request, _("Notification method added."))
+                return redirect("oncall:my-shifts")
+            except ValidationError as exc:
+                _errors_to_form(form, exc)
+        return MyShiftsView.get(self, request, form=form, status=400)
+
+
+class ContactMethodDeleteView(OrgScopedViewMixin, View):
+    def post(self, request, method_pk):
+        method = get_object_or_404(ContactMethod, organization=request.organization, user=request.user,
+                                   pk=method_pk)
+        services.contact_method_delete(method=method)
+        messages.success(request, _("Notification method removed."))
+        return redirect("oncall:my-shifts")
+
+
 class MyShiftsView(OrgScopedViewMixin, View):
-    def get(self, request):
+    def get(self, request, form=None, status=200):
         now = timezone.now()
         schedules = Schedule.objects.visible_to(request.user).for_org(request.organization)
         pairs = selectors.user_shifts(request.user, request.organization, now - timedelta(days=1),
@@ -253,7 +278,9 @@ class MyShiftsView(OrgScopedViewMixin, View):
             "feeds": CalendarFeed.objects.for_org(request.organization).filter(
                 user=request.user, created_by=request.user, revoked_at__isnull=True),
             "new_feed_url": request.session.pop("oncall_new_feed_url", None),
-        })
+            "methods": ContactMethod.objects.filter(organization=request.organization, user=request.user),
+            "method_form": form or ContactMethodForm(),
+        }, status=status)
 
 
 def feed(request, token: str):

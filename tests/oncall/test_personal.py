@@ -149,3 +149,26 @@ def test_a_non_critical_page_skips_a_critical_only_method(
 
 def test_events_catalogue_knows_the_notice():
     assert "oncall.shift_starting" in events.CATALOGUE
+
+
+def test_a_personal_webhook_goes_to_the_persons_url_through_the_organisations_webhook_channel(
+        payments, users_a, org_a, make_channel, http_stub, django_capture_on_commit_callbacks):
+    hook = http_stub(name="personal-hook")
+    make_channel("webhook", url=hook.url + "/organisation", hmac_secret="shared-secret")
+    method = services.contact_method_create(organization=org_a, user=users_a["viewer"], kind="webhook",
+                                            target=hook.url + "/viewer?token=t0ps3cret")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.schedule_check(schedule=payments, now=berlin(2026, 3, 9, 8, 50))
+    [request] = hook.wait_for(1)
+    assert request.path == "/viewer" and request.query == {"token": ["t0ps3cret"]}
+    assert request.header("X-AIOps-Signature", "").startswith("sha256=")  # the channel's signature
+    assert "You are on call from 09:00" in request.text
+    delivery = NotificationDelivery.objects.get(event_name="oncall.shift_starting")
+    assert delivery.data["recipient"]["method_id"] == method.pk and "t0ps3cret" not in str(delivery.data)
+    # A method removed before a retry is not sent to anybody else.
+    services.contact_method_delete(method=method)
+    NotificationDelivery.objects.filter(pk=delivery.pk).update(status="pending", next_attempt_at=delivery.created_at)
+    from apps.notifications.services.dispatch import delivery_send
+
+    assert delivery_send(delivery_id=delivery.pk) == "failed"
+    assert len(hook.requests) == 1

@@ -143,3 +143,24 @@ def test_month_calendar_across_the_dst_change(portal, users_a, payments):
     html = portal(users_a["viewer"]).get(f"/oncall/{payments.pk}/month/?month=2026-03").content.decode()
     sunday = _cell(html, "2026-03-29")
     assert sunday.count("oncall-entry") == 1 and "00:00–24:00" in sunday
+
+
+def test_a_person_manages_their_own_notification_methods(portal, users_a, org_a):
+    from apps.oncall import services
+    from apps.oncall.models import ContactMethod
+
+    client = portal(users_a["viewer"])
+    assert client.post("/oncall/me/methods/", {"kind": "slack", "target": "U0VIEWER01", "label": "DM",
+                                               "critical_only": "on"}).status_code == 302
+    method = ContactMethod.objects.get()
+    assert method.user == users_a["viewer"] and method.critical_only and method.target == "U0VIEWER01"
+    page = client.get("/oncall/me/").content.decode()
+    assert 'id="contact-methods"' in page and "DM" in page and "U0VIEWER01" not in page  # write-only
+    bad = client.post("/oncall/me/methods/", {"kind": "email", "target": "nope"})
+    assert bad.status_code == 400 and "valid e-mail" in bad.content.decode()
+    assert ContactMethod.objects.count() == 1
+    others = services.contact_method_create(organization=org_a, user=users_a["operator"], kind="email",
+                                            target="op@example.com")
+    assert client.post(f"/oncall/me/methods/{others.pk}/delete/").status_code == 404
+    assert client.post(f"/oncall/me/methods/{method.pk}/delete/").status_code == 302
+    assert list(ContactMethod.objects.all()) == [others]
