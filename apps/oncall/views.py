@@ -72,10 +72,25 @@ class ScheduleDetailView(OrgScopedViewMixin, View):
                 "user", "created_by"),
             "feeds": feeds, "new_feed_url": request.session.pop("oncall_new_feed_url", None),
             "is_admin": self.has_role(Role.ADMIN), "is_operator": self.has_role(Role.OPERATOR),
-            "override_form": OverrideForm(organization=request.organization, tz=tz, initial={
-                "start": now.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
-                "end": (now + timedelta(hours=8)).astimezone(tz).strftime("%Y-%m-%dT%H:%M")}),
+            "override_form": OverrideForm(organization=request.organization, tz=tz,
+                                          initial=_override_initial(request.GET.get("day"), now, tz)),
         })
+
+
+def _override_initial(day: str | None, now, tz) -> dict:
+    """The override form's times: the whole local day picked in the month calendar, else the next 8 hours."""
+    from datetime import date, datetime
+
+    try:
+        picked = date.fromisoformat(day) if day and len(day) == 10 else None
+    except ValueError:
+        picked = None
+    if picked is not None:
+        start = datetime.combine(picked, datetime.min.time())
+        return {"start": start.strftime("%Y-%m-%dT%H:%M"),
+                "end": (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")}
+    return {"start": now.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+            "end": (now + timedelta(hours=8)).astimezone(tz).strftime("%Y-%m-%dT%H:%M")}
 
 
 class ScheduleMonthView(OrgScopedViewMixin, View):
@@ -91,7 +106,8 @@ class ScheduleMonthView(OrgScopedViewMixin, View):
         except ValueError:
             return HttpResponseBadRequest(_("Give the month as YYYY-MM."))
         return render(request, "oncall/schedule_month.html", {
-            "schedule": schedule, "calendar": charts.month_calendar(schedule, year, month)})
+            "schedule": schedule, "calendar": charts.month_calendar(schedule, year, month),
+            "is_operator": self.has_role(Role.OPERATOR)})
 
 
 class _ScheduleScoped(OrgScopedViewMixin, View):

@@ -164,3 +164,18 @@ def test_a_person_manages_their_own_notification_methods(portal, users_a, org_a)
     assert client.post(f"/oncall/me/methods/{others.pk}/delete/").status_code == 404
     assert client.post(f"/oncall/me/methods/{method.pk}/delete/").status_code == 302
     assert list(ContactMethod.objects.all()) == [others]
+
+
+def test_an_override_from_the_month_calendar_in_two_clicks(portal, users_a, payments):
+    client = portal(users_a["operator"])
+    month = client.get(f"/oncall/{payments.pk}/month/?month=2026-03").content.decode()
+    link = re.search(r'href="([^"]+\?day=2026-03-10#overrides)"', month).group(1)  # click 1: the day's "+"
+    page = client.get(link.replace("&amp;", "&")).content.decode()
+    assert 'value="2026-03-10T00:00"' in page and 'value="2026-03-11T00:00"' in page
+    response = client.post(f"/oncall/{payments.pk}/overrides/", {  # click 2: "Add override", person picked
+        "user": users_a["owner"].pk, "start": "2026-03-10T00:00", "end": "2026-03-11T00:00", "reason": "holiday"})
+    assert response.status_code == 302
+    assert Override.objects.get().start == dt.datetime(2026, 3, 9, 23, tzinfo=dt.UTC)
+    assert 'value="2026-' in client.get(f"/oncall/{payments.pk}/?day=garbage").content.decode()  # ignored
+    viewer_month = portal(users_a["viewer"]).get(f"/oncall/{payments.pk}/month/?month=2026-03").content.decode()
+    assert "oncall-override-day" not in viewer_month
