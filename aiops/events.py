@@ -65,6 +65,7 @@ CATALOGUE: dict[str, str] = {
     "feedback.recorded": "Someone rated an analysis or a remediation.",
     "oncall.shift_changed": "The person on call for a schedule changed (a handoff or an override).",
     "oncall.coverage_gap": "A schedule has nobody on call at some point in the next days.",
+    "oncall.shift_starting": "A person's on-call shift starts soon (told once, ONCALL_SHIFT_NOTICE_MINUTES before).",
 }
 
 

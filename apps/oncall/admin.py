@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from aiops.admin import OrgScopedAdmin
 
-from .models import CalendarFeed, Layer, Override, Schedule
+from .models import CalendarFeed, ContactMethod, Layer, Override, Schedule
 
 
 class _MembersAdmin(OrgScopedAdmin):
@@ -58,3 +58,25 @@ class CalendarFeedAdmin(_MembersAdmin):
 
         for feed in queryset:
             services.feed_revoke(feed=feed)
+
+
+@admin.register(ContactMethod)
+class ContactMethodAdmin(_MembersAdmin):
+    """Personal notification methods; the target is write-only (blank keeps the stored one)."""
+
+    list_display = ("user", "kind", "position", "label", "critical_only", "enabled")
+    list_filter = ("kind", "enabled", "critical_only")
+    search_fields = ("user__username", "label")
+
+    def save_model(self, request, obj, form, change):
+        from django.core.exceptions import ValidationError
+
+        from . import services
+
+        if "target" in form.changed_data or not change:
+            try:
+                obj.target = services._clean_target(obj.kind, obj.target)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+                raise
+        super().save_model(request, obj, form, change)

@@ -29,3 +29,11 @@ class EscalationTarget(models.TextChoices):
     PRIMARY = "primary", _("Whoever is on call")
     BACKUP = "backup", _("The backup (next layer)")
     LEAD = "lead", _("The team lead")
+
+
+class ContactKind(models.TextChoices):
+    """A personal notification method; each is sent through an organisation channel of its kind."""
+
+    EMAIL = "email", _("E-mail")
+    SLACK = "slack", _("Slack direct message")
+    WEBHOOK = "webhook", _("Personal webhook")

@@ -30,3 +30,8 @@ def import_max_bytes() -> int:
 def import_max_shifts() -> int:
     """Most shifts one import may create (a runaway RRULE must not write a million rows)."""
     return setting("ONCALL_IMPORT_MAX_SHIFTS", 2000)
+
+
+def shift_notice_minutes() -> int:
+    """How long before a shift starts its person is told "You are on call from 09:00" (0: never)."""
+    return setting("ONCALL_SHIFT_NOTICE_MINUTES", 15)

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Weekday
+from .choices import ContactKind, Weekday
 from .models import Layer, Schedule
 
 
@@ -101,3 +101,12 @@ class ImportForm(forms.Form):
         label=_("Import as a new layer"), required=False,
         help_text=_("Unticked, each event becomes an override (above every layer)."))
     layer_name = forms.CharField(label=_("Layer name"), max_length=200, required=False)
+
+
+class ContactMethodForm(forms.Form):
+    kind = forms.ChoiceField(label=_("How"), choices=ContactKind.choices)
+    target = forms.CharField(label=_("Address, Slack member ID or URL"), max_length=500,
+                             widget=forms.PasswordInput(render_value=False),
+                             help_text=_("Stored encrypted and never shown again."))
+    label = forms.CharField(label=_("Label"), max_length=100, required=False)
+    critical_only = forms.BooleanField(label=_("Critical alerts only"), required=False)

@@ -3,9 +3,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from aiops.fields import EncryptedTextField
 from aiops.models import CreatedByMixin, OrgOwnedModel, TeamOwnedModel
 
-from .choices import LayerKind, ShiftUnit, Weekday
+from .choices import ContactKind, LayerKind, ShiftUnit, Weekday
 
 
 class Schedule(TeamOwnedModel, CreatedByMixin):
@@ -25,6 +26,8 @@ class Schedule(TeamOwnedModel, CreatedByMixin):
     checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     # End of the coverage gap last notified, so each gap is notified once.
     gap_notified_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Shifts starting up to here have had their "you are on call from ..." notice published.
+    shift_notice_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -109,3 +112,32 @@ class CalendarFeed(OrgOwnedModel, CreatedByMixin):
 
     def __str__(self):
         return self.name or str(self.schedule or self.user)
+
+
+class ContactMethod(OrgOwnedModel):
+    """How to reach one person when they are paged or their shift starts, tried in `position` order.
+
+    E-mail goes through an organisation e-mail channel (its SMTP server) to `target`; a Slack
+    direct message through an organisation Slack channel with a bot token, to the member ID in
+    `target`; a personal webhook through an organisation webhook channel (its method, template
+    and signature), to the URL in `target`. `target` is encrypted and never shown again.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("person"))
+    kind = models.CharField(_("kind"), max_length=20, choices=ContactKind.choices)
+    position = models.PositiveSmallIntegerField(_("order"), default=1)
+    target = EncryptedTextField(_("address, Slack member ID or URL"))
+    label = models.CharField(_("label"), max_length=100, blank=True,
+                             help_text=_("Shown instead of the address (e.g. “work mail”)."))
+    critical_only = models.BooleanField(
+        _("critical alerts only"), default=False,
+        help_text=_("Quiet rule: pages for non-critical alerts skip this method (shift notices still come)."))
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        ordering = ["user", "position", "pk"]
+        verbose_name = _("personal notification method")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.label or self.user}"

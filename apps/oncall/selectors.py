@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from . import rotation
 from .choices import EscalationTarget, LayerKind
-from .models import Layer, Override, Schedule
+from .models import ContactMethod, Layer, Override, Schedule
 from .rotation import LayerSpec, Restriction, Shift
 
 
@@ -155,3 +155,20 @@ def escalation_target(*, organization_id: int, schedule_id: int, target: str,
         return None
     return {"user_id": user.pk, "username": user.get_username(), "name": display_name(user),
             "email": user.email, "why": why, "schedule": schedule.name, "schedule_id": schedule.pk}
+
+
+def contact_methods(*, organization_id: int, user_id: int, severity: str | None = None) -> list[dict]:
+    """A person's enabled notification methods in order; with a page's `severity`, quiet rules apply
+    (a "critical alerts only" method skips anything else). Targets are secrets: for sending only."""
+    rows = ContactMethod.objects.filter(organization_id=organization_id, user_id=user_id, enabled=True)
+    out = []
+    for method in rows.order_by("position", "pk"):
+        if severity is not None and method.critical_only and severity != "critical":
+            continue
+        out.append({"id": method.pk, "kind": method.kind, "target": method.target, "label": method.label})
+    return out
+
+
+def contact_method(*, organization_id: int, method_id: int) -> dict | None:
+    method = ContactMethod.objects.filter(organization_id=organization_id, pk=method_id, enabled=True).first()
+    return {"id": method.pk, "kind": method.kind, "target": method.target} if method else None

@@ -5,6 +5,7 @@ Every rule lives here; the portal forms, the API and the admin call these functi
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,8 +18,8 @@ from django.utils.translation import gettext as _
 from aiops import events
 
 from . import conf, selectors
-from .choices import LayerKind, ShiftUnit
-from .models import CalendarFeed, Layer, Override, Schedule
+from .choices import ContactKind, LayerKind, ShiftUnit
+from .models import CalendarFeed, ContactMethod, Layer, Override, Schedule
 
 
 def _member_ids(organization_id: int) -> set[int]:
@@ -254,8 +255,110 @@ def schedule_check(*, schedule: Schedule, now: datetime | None = None) -> list[s
         )
         schedule.gap_notified_until = first.end
         published.append("oncall.coverage_gap")
-    schedule.save(update_fields=["current_user", "checked_at", "gap_notified_until", "updated_at"])
+    published += _shift_notices(schedule, now)
+    schedule.save(update_fields=["current_user", "checked_at", "gap_notified_until", "shift_notice_until",
+                                 "updated_at"])
     return published
+
+
+def _shift_notices(schedule: Schedule, now: datetime) -> list[str]:
+    """Publish "You are on call from 09:00" for each final shift starting in the notice window.
+
+    The window runs from the end of the last one (`shift_notice_until`) to now + the notice, so
+    every shift start is covered once; the marker moves in the transaction that publishes the
+    events (the schedule row is locked), so a worker dying before the commit publishes nothing
+    and the next check does it, and one dying after it has published them once. The event's
+    subscriber (notifications) records its receipt with its deliveries, so a redelivered
+    event sends nothing twice. A shift continuing the previous person's is no new shift.
+    """
+    minutes = conf.shift_notice_minutes()
+    if minutes <= 0:
+        return []
+    horizon = now + timedelta(minutes=minutes)
+    since = max(schedule.shift_notice_until or now, now)
+    if horizon <= since:
+        return []
+    tz = selectors.zone(schedule)
+    pieces = selectors.timeline(schedule, now, horizon + timedelta(microseconds=1), gaps=True)
+    users = selectors.users_by_id(s.user_id for s in pieces)
+    published = []
+    for i, shift in enumerate(pieces):
+        if not (since < shift.start <= horizon) or shift.user_id is None:
+            continue
+        if i and pieces[i - 1].user_id == shift.user_id:
+            continue
+        local = shift.start.astimezone(tz)
+        whom = selectors.display_name(users.get(shift.user_id))
+        events.publish(
+            "oncall.shift_starting", org=schedule.organization_id, subject=schedule, **_team_payload(schedule),
+            user_id=shift.user_id, user=whom, start=shift.start.isoformat(), end=shift.end.isoformat(),
+            starts_local=local.strftime("%H:%M"), role="primary",
+            title=_("You are on call from %(time)s (%(schedule)s, primary)") % {
+                "time": local.strftime("%H:%M"), "schedule": schedule.name},
+        )
+        published.append("oncall.shift_starting")
+    schedule.shift_notice_until = horizon
+    return published
+
+
+SLACK_MEMBER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def _clean_target(kind: str, target: str) -> str:
+    from django.core.validators import URLValidator, validate_email
+
+    target = (target or "").strip()
+    try:
+        if kind == ContactKind.EMAIL:
+            validate_email(target)
+        elif kind == ContactKind.SLACK:
+            if not SLACK_MEMBER.match(target):
+                raise ValidationError("")
+        elif kind == ContactKind.WEBHOOK:
+            URLValidator(schemes=["http", "https"])(target)
+        else:
+            raise ValidationError({"kind": _("Choose e-mail, Slack or webhook.")})
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            raise
+        messages = {ContactKind.EMAIL: _("Enter a valid e-mail address."),
+                    ContactKind.SLACK: _("Enter a Slack member ID (U… or W…, from the profile's ⋮ menu)."),
+                    ContactKind.WEBHOOK: _("Enter an http:// or https:// URL.")}
+        raise ValidationError({"target": messages[kind]}) from None
+    return target
+
+
+@transaction.atomic
+def contact_method_create(*, organization, user, kind: str, target: str, position: int | None = None,
+                          label: str = "", critical_only: bool = False) -> ContactMethod:
+    """Add a way to reach `user` (a member) when they are paged or their shift starts."""
+    _check_member(organization.pk, user)
+    target = _clean_target(kind, target)
+    if position is None:
+        position = 1 + max(ContactMethod.objects.filter(organization=organization, user=user)
+                           .values_list("position", flat=True), default=0)
+    return ContactMethod.objects.create(organization=organization, user=user, kind=kind, target=target,
+                                        position=position, label=label[:100], critical_only=critical_only)
+
+
+@transaction.atomic
+def contact_method_update(*, method: ContactMethod, **fields) -> ContactMethod:
+    """Change a method; an empty `target` keeps the stored one (it is write-only)."""
+    if fields.get("target"):
+        fields["target"] = _clean_target(fields.get("kind", method.kind), fields["target"])
+    else:
+        fields.pop("target", None)
+        if "kind" in fields and fields["kind"] != method.kind:
+            raise ValidationError({"target": _("A new kind needs a new address.")})
+    for key, value in fields.items():
+        setattr(method, key, value)
+    method.save()
+    return method
+
+
+@transaction.atomic
+def contact_method_delete(*, method: ContactMethod) -> None:
+    method.delete()
 
 
 def schedules_check(*, now: datetime | None = None) -> int:

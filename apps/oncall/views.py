@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,8 +16,8 @@ from aiops.views import OrgScopedViewMixin
 
 from . import charts, conf, ical, selectors, services
 from .filtersets import ScheduleFilterSet
-from .forms import ImportForm, LayerForm, OverrideForm, ScheduleForm
-from .models import CalendarFeed, Layer, Override, Schedule
+from .forms import ContactMethodForm, ImportForm, LayerForm, OverrideForm, ScheduleForm
+from .models import CalendarFeed, ContactMethod, Layer, Override, Schedule
 
 
 def _errors_to_form(form, exc: ValidationError) -> None:
@@ -72,10 +72,42 @@ class ScheduleDetailView(OrgScopedViewMixin, View):
                 "user", "created_by"),
             "feeds": feeds, "new_feed_url": request.session.pop("oncall_new_feed_url", None),
             "is_admin": self.has_role(Role.ADMIN), "is_operator": self.has_role(Role.OPERATOR),
-            "override_form": OverrideForm(organization=request.organization, tz=tz, initial={
-                "start": now.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
-                "end": (now + timedelta(hours=8)).astimezone(tz).strftime("%Y-%m-%dT%H:%M")}),
+            "override_form": OverrideForm(organization=request.organization, tz=tz,
+                                          initial=_override_initial(request.GET.get("day"), now, tz)),
         })
+
+
+def _override_initial(day: str | None, now, tz) -> dict:
+    """The override form's times: the whole local day picked in the month calendar, else the next 8 hours."""
+    from datetime import date, datetime
+
+    try:
+        picked = date.fromisoformat(day) if day and len(day) == 10 else None
+    except ValueError:
+        picked = None
+    if picked is not None:
+        start = datetime.combine(picked, datetime.min.time())
+        return {"start": start.strftime("%Y-%m-%dT%H:%M"),
+                "end": (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")}
+    return {"start": now.astimezone(tz).strftime("%Y-%m-%dT%H:%M"),
+            "end": (now + timedelta(hours=8)).astimezone(tz).strftime("%Y-%m-%dT%H:%M")}
+
+
+class ScheduleMonthView(OrgScopedViewMixin, View):
+    """A month calendar of the schedule: who is on call each day, overrides marked (`?month=YYYY-MM`)."""
+
+    def get(self, request, pk):
+        schedule = get_object_or_404(Schedule.objects.visible_to(request.user).for_org(request.organization), pk=pk)
+        wanted = request.GET.get("month") or timezone.now().astimezone(selectors.zone(schedule)).strftime("%Y-%m")
+        try:
+            year, month = (int(part) for part in wanted.split("-"))
+            if not (1 <= month <= 12 and 1970 <= year <= 9998) or len(wanted) != 7:
+                raise ValueError
+        except ValueError:
+            return HttpResponseBadRequest(_("Give the month as YYYY-MM."))
+        return render(request, "oncall/schedule_month.html", {
+            "schedule": schedule, "calendar": charts.month_calendar(schedule, year, month),
+            "is_operator": self.has_role(Role.OPERATOR)})
 
 
 class _ScheduleScoped(OrgScopedViewMixin, View):
@@ -226,8 +258,33 @@ class FeedRevokeView(OrgScopedViewMixin, View):
         return redirect("oncall:schedule", pk=feed.schedule_id) if feed.schedule_id else redirect("oncall:my-shifts")
 
 
+class ContactMethodCreateView(OrgScopedViewMixin, View):
+    """Add one of my own notification methods (used when I am paged and before my shifts)."""
+
+    def post(self, request):
+        form = ContactMethodForm(request.POST)
+        if form.is_valid():
+            try:
+                services.contact_method_create(organization=request.organization, user=request.user,
+                                               **form.cleaned_data)
+                messages.success(request, _("Notification method added."))
+                return redirect("oncall:my-shifts")
+            except ValidationError as exc:
+                _errors_to_form(form, exc)
+        return MyShiftsView.get(self, request, form=form, status=400)
+
+
+class ContactMethodDeleteView(OrgScopedViewMixin, View):
+    def post(self, request, method_pk):
+        method = get_object_or_404(ContactMethod, organization=request.organization, user=request.user,
+                                   pk=method_pk)
+        services.contact_method_delete(method=method)
+        messages.success(request, _("Notification method removed."))
+        return redirect("oncall:my-shifts")
+
+
 class MyShiftsView(OrgScopedViewMixin, View):
-    def get(self, request):
+    def get(self, request, form=None, status=200):
         now = timezone.now()
         schedules = Schedule.objects.visible_to(request.user).for_org(request.organization)
         pairs = selectors.user_shifts(request.user, request.organization, now - timedelta(days=1),
@@ -237,7 +294,9 @@ class MyShiftsView(OrgScopedViewMixin, View):
             "feeds": CalendarFeed.objects.for_org(request.organization).filter(
                 user=request.user, created_by=request.user, revoked_at__isnull=True),
             "new_feed_url": request.session.pop("oncall_new_feed_url", None),
-        })
+            "methods": ContactMethod.objects.filter(organization=request.organization, user=request.user),
+            "method_form": form or ContactMethodForm(),
+        }, status=status)
 
 
 def feed(request, token: str):

@@ -372,6 +372,9 @@ register_formatter("oncall.shift_changed", lambda e: _("%(who)s is now on call f
     "who": clip(first(_d(e), "user", default="")) or _("nobody"), "schedule": clip(first(_d(e), "schedule", "title"))})
 register_formatter("oncall.coverage_gap", lambda e: _("%(schedule)s has nobody on call from %(start)s") % {
     "schedule": clip(first(_d(e), "schedule", "title")), "start": when(first(_d(e), "gap_start", default=""))})
+register_formatter("oncall.shift_starting", lambda e: _("%(who)s goes on call for %(schedule)s at %(time)s") % {
+    "who": clip(first(_d(e), "user", default="")), "schedule": clip(first(_d(e), "schedule", default="")),
+    "time": clip(first(_d(e), "starts_local", default=""))})
 register_formatter("feedback.recorded",
                    _simple(gettext_lazy("Feedback recorded: %(what)s"), "rating", "title", "comment"))
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 import factory
 
-from apps.oncall.models import CalendarFeed, Layer, Override, Schedule
+from apps.oncall.models import CalendarFeed, ContactMethod, Layer, Override, Schedule
 from apps.oncall.services import feed_token_hash
 from tests.tenancy.factories import OrganizationFactory, member
 
@@ -55,3 +55,13 @@ class CalendarFeedFactory(factory.django.DjangoModelFactory):
     schedule = factory.SubFactory(ScheduleFactory, organization=SAME_ORG)
     prefix = factory.Sequence(lambda n: f"feedprefix{n:02d}"[:12])
     token_hash = factory.LazyAttribute(lambda o: feed_token_hash(o.prefix + "x" * 20))
+
+
+class ContactMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContactMethod
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.LazyAttribute(_member)
+    kind = "email"
+    target = factory.Sequence(lambda n: f"person{n}@example.com")

@@ -93,3 +93,89 @@ def test_import_and_feeds_from_the_portal(portal, users_a, payments, client):
     url = re.search(r'id="new-feed-url">([^<]+)<', page).group(1)
     assert "BEGIN:VCALENDAR" in client.get(url).content.decode()
     assert 'id="new-feed-url"' not in admin.get(f"/oncall/{payments.pk}/").content.decode()  # shown once
+
+
+def test_the_timeline_svg_escapes_names(portal, users_a, payments):
+    layer = payments.layers.get(name="Primary")
+    layer.name = '<script>alert("x")</script>'
+    layer.save()
+    html = portal(users_a["viewer"]).get(f"/oncall/{payments.pk}/").content.decode()
+    svg = html[html.index('<svg id="oncall-timeline"'):html.index("</svg>", html.index('id="oncall-timeline"'))]
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert re.search(r'<rect x="\d+\.\d" y="\d+" width="\d+\.\d" height="26" fill="#[0-9a-f]{6}">', svg)
+
+
+def _cell(html, day):
+    start = html.index(f'data-date="{day}"')
+    return html[start:html.index("</td>", start)]
+
+
+def test_month_calendar_shows_who_is_on_call_each_day_and_marks_overrides(portal, users_a, users_b, payments):
+    from apps.oncall import services
+
+    from .conftest import berlin
+
+    services.override_create(schedule=payments, user=users_a["owner"], start=berlin(2026, 3, 10, 20),
+                             end=berlin(2026, 3, 11, 2), reason="holiday swap")
+    client = portal(users_a["viewer"])
+    page = client.get(f"/oncall/{payments.pk}/month/?month=2026-03")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="oncall-month"' in html and "?month=2026-02" in html and "?month=2026-04" in html
+    saturday = _cell(html, "2026-03-07")  # week 1: a-operator all day, no business-hours layer at weekends
+    assert "a-operator" in saturday and "00:00–24:00" in saturday and "override" not in saturday
+    tuesday = _cell(html, "2026-03-10")  # week 2: a-admin, a-viewer 09–17, a-owner's override from 20:00
+    assert "a-admin" in tuesday and "a-viewer" in tuesday and "09:00–17:00" in tuesday
+    assert "a-owner" in tuesday and "20:00–24:00" in tuesday and "override" in tuesday
+    assert "a-owner" in _cell(html, "2026-03-11") and "00:00–02:00" in _cell(html, "2026-03-11")
+    assert "nobody" in _cell(html, "2026-03-01")  # before the rotation starts: a gap, shown
+    assert 'data-date="2026-03-30"' in html  # March's last week, Monday first
+    assert "a-owner" not in _cell(html, "2026-03-12")
+    for bad in ("2026-13", "march", "2026-3", "2026-03-01"):
+        response = client.get(f"/oncall/{payments.pk}/month/", {"month": bad})
+        assert response.status_code == 400, bad
+    assert client.get(f"/oncall/{payments.pk}/month/").status_code == 200  # this month by default
+    assert portal(users_b["admin"]).get(f"/oncall/{payments.pk}/month/").status_code == 404
+
+
+def test_month_calendar_across_the_dst_change(portal, users_a, payments):
+    """29 March 2026 in Berlin has 23 hours: the day is still covered from 00:00 to 24:00, once."""
+    html = portal(users_a["viewer"]).get(f"/oncall/{payments.pk}/month/?month=2026-03").content.decode()
+    sunday = _cell(html, "2026-03-29")
+    assert sunday.count("oncall-entry") == 1 and "00:00–24:00" in sunday
+
+
+def test_a_person_manages_their_own_notification_methods(portal, users_a, org_a):
+    from apps.oncall import services
+    from apps.oncall.models import ContactMethod
+
+    client = portal(users_a["viewer"])
+    assert client.post("/oncall/me/methods/", {"kind": "slack", "target": "U0VIEWER01", "label": "DM",
+                                               "critical_only": "on"}).status_code == 302
+    method = ContactMethod.objects.get()
+    assert method.user == users_a["viewer"] and method.critical_only and method.target == "U0VIEWER01"
+    page = client.get("/oncall/me/").content.decode()
+    assert 'id="contact-methods"' in page and "DM" in page and "U0VIEWER01" not in page  # write-only
+    bad = client.post("/oncall/me/methods/", {"kind": "email", "target": "nope"})
+    assert bad.status_code == 400 and "valid e-mail" in bad.content.decode()
+    assert ContactMethod.objects.count() == 1
+    others = services.contact_method_create(organization=org_a, user=users_a["operator"], kind="email",
+                                            target="op@example.com")
+    assert client.post(f"/oncall/me/methods/{others.pk}/delete/").status_code == 404
+    assert client.post(f"/oncall/me/methods/{method.pk}/delete/").status_code == 302
+    assert list(ContactMethod.objects.all()) == [others]
+
+
+def test_an_override_from_the_month_calendar_in_two_clicks(portal, users_a, payments):
+    client = portal(users_a["operator"])
+    month = client.get(f"/oncall/{payments.pk}/month/?month=2026-03").content.decode()
+    link = re.search(r'href="([^"]+\?day=2026-03-10#overrides)"', month).group(1)  # click 1: the day's "+"
+    page = client.get(link.replace("&amp;", "&")).content.decode()
+    assert 'value="2026-03-10T00:00"' in page and 'value="2026-03-11T00:00"' in page
+    response = client.post(f"/oncall/{payments.pk}/overrides/", {  # click 2: "Add override", person picked
+        "user": users_a["owner"].pk, "start": "2026-03-10T00:00", "end": "2026-03-11T00:00", "reason": "holiday"})
+    assert response.status_code == 302
+    assert Override.objects.get().start == dt.datetime(2026, 3, 9, 23, tzinfo=dt.UTC)
+    assert 'value="2026-' in client.get(f"/oncall/{payments.pk}/?day=garbage").content.decode()  # ignored
+    viewer_month = portal(users_a["viewer"]).get(f"/oncall/{payments.pk}/month/?month=2026-03").content.decode()
+    assert "oncall-override-day" not in viewer_month

@@ -215,8 +215,8 @@ def levels_clean(levels: list[dict]) -> list[dict]:
         delay = int(level.get("delay_minutes", 0))
         if delay < previous:
             raise ValidationError({"levels": _("Level %(n)d starts before the level above it.") % {"n": i}})
-        if not level.get("channels"):
-            raise ValidationError({"levels": _("Level %(n)d has no channel.") % {"n": i}})
+        if not level.get("channels") and not level.get("oncall_schedule"):  # a person's own methods suffice
+            raise ValidationError({"levels": _("Level %(n)d has no channel and pages nobody.") % {"n": i}})
         previous = delay
     return levels
 

@@ -29,7 +29,7 @@ from django.utils import timezone, translation
 from aiops import events
 
 from .. import conf
-from ..choices import ChannelKind, DeliveryKind, DeliveryStatus, SubjectKind
+from ..choices import DeliveryKind, DeliveryStatus, SubjectKind
 from ..messages import Message, build_message
 from ..models import NotificationChannel, NotificationDelivery, NotificationThread
 from ..providers import ProviderError, SendResult, get_provider
@@ -332,11 +332,9 @@ def _send_conversation(attempts: list[_Attempt]) -> None:
 
 def addressed(delivery: NotificationDelivery) -> dict:
     """The channel's config, written to the paged person where the channel can (e-mail: their address)."""
-    config = delivery.channel.config
-    recipient = (delivery.data or {}).get("recipient") or {}
-    if recipient.get("email") and delivery.channel.kind == ChannelKind.EMAIL:
-        return {**config, "to_addresses": [recipient["email"]]}
-    return config
+    from .personal import personal_config
+
+    return personal_config(delivery, delivery.channel.config)
 
 
 def _call(attempt: _Attempt) -> None:

@@ -17,11 +17,12 @@ from aiops import events
 from apps.alerts.choices import AlertStatus
 from apps.alerts.models import Alert
 
-from ..choices import DeliveryKind, DeliveryStatus, EscalationStatus, SubjectKind, SubjectState, TimerKind
+from ..choices import ChannelKind, DeliveryKind, DeliveryStatus, EscalationStatus, SubjectKind, SubjectState, TimerKind
 from ..matching import facts_from_event
 from ..models import Escalation, EscalationPolicy, NotificationChannel, NotificationSubject, NotificationTimer
 from ..selectors import active_snooze
 from .outbox import EventRef, queue_delivery, thread_for
+from .personal import queue_personal
 
 
 def policy_schedule(policy: EscalationPolicy) -> dict:
@@ -147,14 +148,24 @@ def _fire(escalation: Escalation, step: dict, cause: EventRef, now: datetime) ->
                               kind=DeliveryKind.ESCALATION, rule=escalation.rule, escalation=escalation,
                               level=level, **fields)
 
-    write(channel=None, status=DeliveryStatus.ESCALATED, reason=reason)  # the record that this level fired
     data = {"level": level, "repeat": step["repeat"], "after_minutes": minutes, "policy": escalation.policy_name}
+    ctx = subject.context
     if person:
-        data["recipient"] = {"user_id": person["user_id"], "name": person["name"], "email": person["email"]}
         data["paged"] = f"{person['name']} ({person['why']})"
+        # The person's own methods (quiet rules apply); the level's e-mail channels write to them too.
+        via = queue_personal(
+            organization_id=escalation.organization_id, person=person, event=event, kind=DeliveryKind.ESCALATION,
+            now=now, data=data, severity=ctx.get("severity") or "", preferred=channels,
+            skip_emails=[person["email"]] if any(c.kind == ChannelKind.EMAIL for c in channels) else [],
+            dedup=f"page:{escalation.pk}:{escalation.step}", subject=subject, rule=escalation.rule,
+            escalation=escalation, level=level)
+        if via:
+            reason += " via " + ", ".join(via)
+        data = {**data, "recipient": {"user_id": person["user_id"], "name": person["name"],
+                                      "email": person["email"]}}
+    write(channel=None, status=DeliveryStatus.ESCALATED, reason=reason)  # the record that this level fired
     for channel in channels:
         write(channel=channel, data=data, thread=thread_for(subject=subject, rule=escalation.rule, channel=channel))
-    ctx = subject.context
     events.publish(
         "escalation.fired",
         org=escalation.organization_id,
