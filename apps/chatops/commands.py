@@ -39,6 +39,7 @@ class Actor:
     label: str  # "@jane (Slack)", recorded in notes
     front_door: str = "Slack"
     read_only: bool = False  # Teams outgoing webhooks answer read commands only
+    team: object | None = None  # the team the Slack channel is mapped to: commands there default to it
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _note(actor: Actor) -> str:
 
 HELP = [
     ("help", "this list"),
-    ("incidents", "open incidents"),
+    ("incidents [all]", "open incidents (of the channel's team, if it has one)"),
     ("incident <number>", "one incident"),
     ("alert <id>", "one alert"),
     ("ack <alert_id>", "acknowledge an alert (operator)"),
@@ -173,13 +174,19 @@ def cmd_incidents(actor, args):
     from apps.incidents.choices import ACTIVE_STATUSES
     from apps.incidents.models import Incident
 
-    arity(args, "incidents", 0)
-    rows = list(Incident.objects.filter(organization=actor.organization, status__in=ACTIVE_STATUSES)
-                .order_by("-started_at")[:15])
+    arity(args, "incidents [all]", 0, 1)
+    if args and args[0].lower() != "all":
+        raise CommandError(_("usage: /aiops %(usage)s") % {"usage": "incidents [all]"})
+    found = Incident.objects.filter(organization=actor.organization, status__in=ACTIVE_STATUSES)
+    where = actor.organization.name
+    if actor.team is not None and not args:  # the channel's team, unless "all" is asked for
+        found = found.filter(team=actor.team)
+        where = _("%(team)s (%(org)s)") % {"team": actor.team.name, "org": actor.organization.name}
+    rows = list(found.order_by("-started_at")[:15])
     if not rows:
-        return Reply(_("No open incidents in %(org)s.") % {"org": actor.organization.name})
+        return Reply(_("No open incidents in %(org)s.") % {"org": where})
     lines = [f"• *#{i.number}* [{i.severity}] {i.title} — {i.get_status_display()}" for i in rows]
-    text = _("Open incidents in %(org)s") % {"org": actor.organization.name}
+    text = _("Open incidents in %(org)s") % {"org": where}
     return Reply(text + "\n" + "\n".join(lines), [section(f"*{text}*\n" + "\n".join(lines))])
 
 
@@ -266,6 +273,8 @@ def cmd_oncall(actor, args):
         if not schedules:
             raise CommandError(_("no on-call schedule for %(team)r in %(org)s") % {
                 "team": args[0][:40], "org": actor.organization.name})
+    elif actor.team is not None and schedules.filter(team=actor.team).exists():
+        schedules = schedules.filter(team=actor.team)
     lines = []
     for schedule in list(schedules)[:20]:
         shifts = selectors.oncall_at(schedule)
@@ -306,7 +315,7 @@ def cmd_declare(actor, args):
         raise CommandError(_("usage: /aiops %(usage)s") % {"usage": "declare <title>"})
     require(actor, Role.OPERATOR, "declaring an incident")
     title = " ".join(args).strip()[:300]
-    incident = incident_create(organization=actor.organization, user=actor.user, title=title)
+    incident = incident_create(organization=actor.organization, user=actor.user, title=title, team=actor.team)
     return Reply(_("%(who)s declared incident #%(n)s: %(title)s") % {
         "who": actor.label, "n": incident.number, "title": incident.title}, ephemeral=False)
 
