@@ -358,8 +358,11 @@ def _visible_alert(actor: Actor, value: str):
     """An alert the linked user may see (team scoping as in the portal); others are "not found"."""
     from apps.alerts.models import Alert
 
-    alert = (Alert.objects.visible_to(actor.user).for_org(actor.organization)
-             .filter(pk=integer(value, "the alert ID")).first())
+    # Teams' read-only door has no linked user: it reads organisation-wide, as its other read commands.
+    alerts = Alert.objects.for_org(actor.organization)
+    if actor.user is not None:
+        alerts = alerts.visible_to(actor.user)
+    alert = alerts.filter(pk=integer(value, "the alert ID")).first()
     if alert is None:
         raise CommandError(_("no alert %(id)s in %(org)s") % {"id": value, "org": actor.organization.name})
     return alert
@@ -430,7 +433,7 @@ def cmd_logs(actor, args):
     from apps.logs import services as log_services
 
     alert = _visible_alert(actor, args[0])
-    may_fetch = access_for(actor.user).has_role(actor.organization.pk, Role.OPERATOR)
+    may_fetch = actor.user is not None and access_for(actor.user).has_role(actor.organization.pk, Role.OPERATOR)
     context = log_services.context_for_alert(alert, fetch=may_fetch)
     if context is None:
         if may_fetch:

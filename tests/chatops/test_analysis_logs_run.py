@@ -119,3 +119,14 @@ def test_run_values_are_parameters_not_shell(org_a, users_a):
     assert execution.parameters["service"] == "x; rm -rf / #"
     again = commands.run(actor(org_a, users_a["admin"]), "run hello web-1 service=y")
     assert f"Not run: execution #{execution.pk} of Hello is already approved" in again.text
+
+
+def test_teams_reads_logs_but_cannot_run_or_analyze(org_a):
+    alert = AlertFactory(organization=org_a, name="HeapTooSmall")
+    AlertLogContextFactory(organization=org_a, alert=alert)
+    teams = Actor(organization=org_a, user=None, label="Jane", front_door="Microsoft Teams", read_only=True)
+    assert f"Logs for alert {alert.pk} (HeapTooSmall)" in commands.run(teams, f"logs {alert.pk}").text
+    RunbookFactory(organization=org_a, name="Hello")
+    for text in ("run Hello", f"analyze {alert.pk}"):
+        assert "Microsoft Teams answers read commands only" in commands.run(teams, text).text
+    assert not RunbookExecution.objects.exists() and not Analysis.objects.filter(alert=alert).exists()
