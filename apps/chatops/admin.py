@@ -22,7 +22,7 @@ class SlackWorkspaceAdmin(OrgScopedAdmin):
     readonly_fields = ["request_url", "created_by"]
 
     def get_fields(self, request, obj=None):
-        fields = ["name", "team_id", "bot_token", "signing_secret", "api_url", "enabled", "request_url"]
+        fields = ["name", "team_id", "bot_token", "signing_secret", "app_token", "api_url", "enabled", "request_url"]
         return fields + (["organization"] if request.user.is_superuser else [])
 
     @admin.display(description=_("Slack request URL (slash command, interactivity)"))

@@ -20,6 +20,9 @@ class SlackWorkspace(OrgOwnedModel, CreatedByMixin):
     bot_token = EncryptedTextField(_("bot token"), blank=True, help_text=_("xoxb-…; write-only."))
     signing_secret = EncryptedTextField(
         _("signing secret"), help_text=_("From the Slack app's Basic Information; write-only."))
+    app_token = EncryptedTextField(
+        _("app-level token"), blank=True,
+        help_text=_("xapp-… with connections:write, for Socket Mode (no public URL); write-only."))
     api_url = models.URLField(_("Web API base URL"), blank=True,
                               help_text=_("Leave empty for https://slack.com/api/."))
     enabled = models.BooleanField(_("enabled"), default=True)
