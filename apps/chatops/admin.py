@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aiops.admin import OrgScopedAdmin
 
-from .models import ChatIdentity, SlackWorkspace, TeamsWebhook
+from .models import ChatIdentity, SlackChannel, SlackWorkspace, TeamsWebhook
 
 
 @admin.register(SlackWorkspace)
@@ -22,7 +22,7 @@ class SlackWorkspaceAdmin(OrgScopedAdmin):
     readonly_fields = ["request_url", "created_by"]
 
     def get_fields(self, request, obj=None):
-        fields = ["name", "team_id", "bot_token", "signing_secret", "api_url", "enabled", "request_url"]
+        fields = ["name", "team_id", "bot_token", "signing_secret", "app_token", "api_url", "enabled", "request_url"]
         return fields + (["organization"] if request.user.is_superuser else [])
 
     @admin.display(description=_("Slack request URL (slash command, interactivity)"))
@@ -60,3 +60,21 @@ class ChatIdentityAdmin(OrgScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SlackChannel)
+class SlackChannelAdmin(OrgScopedAdmin):
+    """Channel ↔ team defaults: commands in a mapped channel list and declare that team's incidents."""
+
+    list_display = ["__str__", "workspace", "team", "organization"]
+    list_select_related = ["workspace", "team", "organization"]
+    search_fields = ["channel_id", "name", "team__name"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["workspace", "channel_id", "name", "team"]
+        return fields + (["organization"] if request.user.is_superuser else [])
+
+    def save_model(self, request, obj, form, change):
+        if obj.workspace_id and not obj.organization_id:
+            obj.organization_id = obj.workspace.organization_id
+        super().save_model(request, obj, form, change)

@@ -18,7 +18,11 @@ class SlackWorkspace(OrgOwnedModel, CreatedByMixin):
     )
     name = models.CharField(_("name"), max_length=200, blank=True)
     bot_token = EncryptedTextField(_("bot token"), blank=True, help_text=_("xoxb-…; write-only."))
-    signing_secret = EncryptedTextField(_("signing secret"), help_text=_("From the Slack app's Basic Information; write-only."))
+    signing_secret = EncryptedTextField(
+        _("signing secret"), help_text=_("From the Slack app's Basic Information; write-only."))
+    app_token = EncryptedTextField(
+        _("app-level token"), blank=True,
+        help_text=_("xapp-… with connections:write, for Socket Mode (no public URL); write-only."))
     api_url = models.URLField(_("Web API base URL"), blank=True,
                               help_text=_("Leave empty for https://slack.com/api/."))
     enabled = models.BooleanField(_("enabled"), default=True)
@@ -72,3 +76,37 @@ class ChatIdentity(OrgOwnedModel):
 
     def __str__(self):
         return f"{self.display_name or self.external_id} → {self.user}"
+
+
+class SlackChannel(OrgOwnedModel):
+    """A Slack channel mapped to a team: commands typed (and buttons clicked) there default to that team."""
+
+    workspace = models.ForeignKey(SlackWorkspace, on_delete=models.CASCADE, related_name="channels",
+                                  verbose_name=_("workspace"))
+    channel_id = models.CharField(_("Slack channel ID"), max_length=32, help_text=_("C… or G… (not the #name)."))
+    name = models.CharField(_("name"), max_length=80, blank=True, help_text=_("For display, e.g. #payments-ops."))
+    team = models.ForeignKey("tenancy.Team", on_delete=models.CASCADE, related_name="+", verbose_name=_("team"))
+
+    class Meta:
+        db_table = "chatops_slack_channels"
+        ordering = ["workspace", "name", "channel_id"]
+        verbose_name = _("Slack channel → team")
+        verbose_name_plural = _("Slack channels → teams")
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "channel_id"], name="chatops_channel_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.name or self.channel_id} → {self.team}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        org = self.organization_id or getattr(self.workspace, "organization_id", None)
+        problems = {}
+        if self.workspace_id and self.workspace.organization_id != org:
+            problems["workspace"] = _("The workspace belongs to another organisation.")
+        if self.team_id and self.team.organization_id != org:
+            problems["team"] = _("The team belongs to another organisation.")
+        if problems:
+            raise ValidationError(problems)

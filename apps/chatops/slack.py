@@ -19,12 +19,13 @@ from aiops.roles import Role
 
 from . import commands, conf, services
 from .commands import Actor, CommandError, Reply, require, section
-from .models import ChatIdentity, SlackWorkspace
+from .models import ChatIdentity, SlackChannel, SlackWorkspace
 
 logger = logging.getLogger(__name__)
 ACK, RESOLVE, SILENCE = "aiops_acknowledge", "aiops_resolve", "aiops_silence"
 APPROVE, REJECT = "aiops_approve", "aiops_reject"
-BUTTONS = (ACK, RESOLVE, SILENCE, APPROVE, REJECT)
+RUN, VIEW = "aiops_run_runbook", "aiops_view"
+BUTTONS = (ACK, RESOLVE, SILENCE, APPROVE, REJECT, RUN, VIEW)
 
 
 def _portal_url(path: str) -> str:
@@ -32,11 +33,21 @@ def _portal_url(path: str) -> str:
     return base + path
 
 
-def actor_for(workspace: SlackWorkspace, slack_user_id: str, name: str) -> Actor:
+def channel_team(workspace: SlackWorkspace, channel_id: str):
+    """The team a Slack channel is mapped to (its commands default to that team), or None."""
+    if not channel_id:
+        return None
+    mapping = (SlackChannel.objects.filter(workspace=workspace, channel_id=channel_id[:32])
+               .select_related("team").first())
+    return mapping.team if mapping else None
+
+
+def actor_for(workspace: SlackWorkspace, slack_user_id: str, name: str, channel_id: str = "") -> Actor:
     identity = (ChatIdentity.objects.filter(workspace=workspace, external_id=slack_user_id)
                 .select_related("user").first())
     user = identity.user if identity and identity.user.is_active else None
-    return Actor(organization=workspace.organization, user=user, label=f"@{name or slack_user_id}")
+    return Actor(organization=workspace.organization, user=user, label=f"@{name or slack_user_id}",
+                 team=channel_team(workspace, channel_id))
 
 
 def link_reply(workspace: SlackWorkspace, slack_user_id: str, name: str) -> Reply:
@@ -52,7 +63,7 @@ def link_reply(workspace: SlackWorkspace, slack_user_id: str, name: str) -> Repl
 
 def handle_command(workspace: SlackWorkspace, form: dict) -> Reply:
     user_id, name = str(form.get("user_id", "")), str(form.get("user_name", ""))
-    actor = actor_for(workspace, user_id, name)
+    actor = actor_for(workspace, user_id, name, str(form.get("channel_id", "")))
     text = str(form.get("text", ""))
     if actor.user is None and text.strip().lower() not in ("", "help"):
         return link_reply(workspace, user_id, name)
@@ -76,20 +87,99 @@ def _subject_alerts(actor: Actor, key: str):
     raise CommandError(_("this button does not apply to %(key)r") % {"key": key[:40]})
 
 
+def _base_action(action_id) -> str:
+    """Run buttons are numbered (`aiops_run_runbook_2`): Slack wants action IDs unique in a block."""
+    if not isinstance(action_id, str):
+        return ""
+    base, sep, number = action_id.rpartition("_")
+    return base if base == RUN and number.isdigit() else action_id
+
+
+def _channel_of(payload: dict) -> str:
+    for key in ("container", "channel"):
+        part = payload.get(key)
+        if isinstance(part, dict):
+            found = part.get("channel_id") or (part.get("id") if key == "channel" else "")
+            if isinstance(found, str) and found:
+                return found
+    return ""
+
+
+def _value_of(action: dict) -> str:
+    """A button's value, or a select menu's chosen option (Slack's `selected_option.value`)."""
+    value = action.get("value")
+    if value is None and isinstance(action.get("selected_option"), dict):
+        value = action["selected_option"].get("value")
+    return str(value or "")[:100]
+
+
+def _run_click(actor: Actor, value: str) -> Reply:
+    """A value "runbook:<id>:alert:<id>": run a suggested runbook for the alert (the portal's Run, same rules)."""
+    parts = value.split(":")
+    if len(parts) != 4 or parts[0] != "runbook" or parts[2] != "alert":
+        raise CommandError(_("this button does not apply to %(key)r") % {"key": value[:40]})
+    require(actor, Role.OPERATOR, "running a runbook")
+    alert = commands._visible_alert(actor, parts[3])
+    return commands.run_runbook(actor, commands.runbook_lookup(actor, parts[1]), alert=alert)
+
+
+def view_reply(actor: Actor, key: str) -> Reply:
+    """The View button: the subject's card, for the clicking user's eyes only (viewer and up)."""
+    require(actor, Role.VIEWER, "reading")
+    kind, _sep, ident = key.partition(":")
+    if kind == "alert":
+        alert = commands._visible_alert(actor, ident)
+        card = commands.cmd_alert(actor, [str(alert.pk)])
+        extra = _latest_analysis(actor, alert)
+        url = _portal_url(reverse("alerts:detail", args=[alert.pk]))
+    elif kind == "incident":
+        from apps.incidents.models import Incident
+
+        incident = (Incident.objects.visible_to(actor.user).for_org(actor.organization)
+                    .filter(pk=commands.integer(ident, "the incident ID")).first())
+        if incident is None:
+            raise CommandError(_("no incident %(id)s in %(org)s") % {"id": ident, "org": actor.organization.name})
+        card = commands.cmd_incident(actor, [str(incident.number)])
+        extra, url = "", _portal_url(reverse("incidents:detail", args=[incident.pk]))
+    else:
+        raise CommandError(_("this button does not apply to %(key)r") % {"key": key[:40]})
+    text = card.text + (("\n" + extra) if extra else "")
+    blocks = [section(text)]
+    if url:
+        blocks.append({"type": "actions", "elements": [{
+            "type": "button", "action_id": "aiops_link_portal", "url": url,
+            "text": {"type": "plain_text", "text": _("Open in AIOps")}}]})
+    return Reply(text, blocks)
+
+
+def _latest_analysis(actor: Actor, alert) -> str:
+    from apps.analysis.choices import SubjectType
+    from apps.analysis.selectors import analyses_for
+
+    done = (analyses_for(user=actor.user, organization=actor.organization, subject_type=SubjectType.ALERT,
+                         pk=alert.pk).filter(status__in=["ok", "failed"]).first())
+    return commands._analysis_line(done) if done is not None else ""
+
+
 def handle_action(workspace: SlackWorkspace, payload: dict) -> Reply | None:
     """One button click, through the same commands (so the same role checks and services)."""
     user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
     user_id = str(user.get("id", ""))
     name = str(user.get("username") or user.get("name") or user_id)
-    actions = [a for a in payload.get("actions") or [] if isinstance(a, dict) and a.get("action_id") in BUTTONS]
+    actions = [{**a, "action_id": _base_action(a.get("action_id"))} for a in payload.get("actions") or []
+               if isinstance(a, dict) and _base_action(a.get("action_id")) in BUTTONS]
     if not actions:
         return None
-    actor = actor_for(workspace, user_id, name)
+    actor = actor_for(workspace, user_id, name, _channel_of(payload))
     if actor.user is None:
         return link_reply(workspace, user_id, name)
     action = actions[0]
-    action_id, value = action["action_id"], str(action.get("value", ""))[:100]
+    action_id, value = action["action_id"], _value_of(action)
     try:
+        if action_id == VIEW:
+            return view_reply(actor, value)
+        if action_id == RUN:
+            return _run_click(actor, value)
         if action_id in (APPROVE, REJECT):
             kind, _sep, ident = value.partition(":")
             if kind != "execution":

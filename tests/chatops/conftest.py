@@ -1,14 +1,14 @@
 """ChatOps fixtures: a Slack workspace of org A, requests signed exactly as Slack signs them, a response_url stub."""
 import hashlib
-import itertools
 import hmac
+import itertools
 import time
 from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
 
-from tests.notifications.contracts import slack_message
+from tests.support import slack as slack_contract
 
 from .factories import SIGNING_SECRET, ChatIdentityFactory, SlackWorkspaceFactory
 
@@ -27,16 +27,7 @@ def signed(client, body: bytes, *, ts=None, secret=SIGNING_SECRET, signature=Non
                        HTTP_X_SLACK_SIGNATURE=slack_signature(body, ts, secret) if signature is None else signature)
 
 
-def response_url_contract(req):
-    """Slack's response_url: a JSON POST with text/blocks, response_type and replace_original."""
-    assert req.method == "POST", req.method
-    assert (req.header("content-type") or "").startswith("application/json"), req.header("content-type")
-    body = req.json
-    assert isinstance(body, dict), "response_url needs a JSON object"
-    slack_message(body)
-    assert body.get("response_type") in ("ephemeral", "in_channel"), body.get("response_type")
-    assert isinstance(body.get("replace_original", False), bool)
-    assert len(body.get("text", "")) <= 3000
+response_url_contract = slack_contract.response_url
 
 
 @pytest.fixture(autouse=True)

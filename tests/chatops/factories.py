@@ -1,7 +1,7 @@
 import factory
 
-from apps.chatops.models import ChatIdentity, SlackWorkspace, TeamsWebhook
-from tests.tenancy.factories import OrganizationFactory, UserFactory
+from apps.chatops.models import ChatIdentity, SlackChannel, SlackWorkspace, TeamsWebhook
+from tests.tenancy.factories import OrganizationFactory, TeamFactory, UserFactory
 
 SAME_ORG = factory.SelfAttribute("..organization")
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -36,6 +36,17 @@ class ChatIdentityFactory(factory.django.DjangoModelFactory):
     workspace = factory.SubFactory(SlackWorkspaceFactory, organization=SAME_ORG)
     external_id = factory.Sequence(lambda n: f"U{n:08d}")
     user = factory.SubFactory(UserFactory)
+
+
+class SlackChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SlackChannel
+
+    organization = factory.SubFactory(OrganizationFactory)
+    workspace = factory.SubFactory(SlackWorkspaceFactory, organization=SAME_ORG)
+    channel_id = factory.Sequence(lambda n: f"C{n:08d}")
+    name = factory.Sequence(lambda n: f"#ops-{n}")
+    team = factory.SubFactory(TeamFactory, organization=SAME_ORG)
 
 
 def _slack_hook(organization):

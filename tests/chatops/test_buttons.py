@@ -42,7 +42,7 @@ def test_alert_message_gets_resolve_and_silence_buttons_when_a_workspace_exists(
     kwargs = dict(kind="new", event_name="alert.received", subject_key="alert:7",
                   ctx={"title": "Disk full", "severity": "critical", "state": "firing"}, data={})
     ids = [a.action_id for a in build_message(organization_id=org_a.pk, **kwargs).actions if a.action_id]
-    assert ids == ["aiops_acknowledge", "aiops_resolve", "aiops_silence"]
+    assert ids == ["aiops_acknowledge", "aiops_resolve", "aiops_silence", "aiops_view"]
     ids = [a.action_id for a in build_message(organization_id=org_b.pk, **kwargs).actions if a.action_id]
     assert ids == ["aiops_acknowledge"]  # no ChatOps workspace in org B: the message is unchanged
     approval = build_message(kind="new", event_name="runbook.approval_needed", subject_key="execution:5",

@@ -1,0 +1,99 @@
+"""Slack's documented contracts, as validators for the loopback stubs of ChatOps tests.
+
+Sources (docs.slack.dev): Block Kit limits (a button's text is plain_text ≤ 75 characters, its
+action_id ≤ 255 and unique in its block, value ≤ 2000, url ≤ 3000, style "primary" or "danger");
+"Handling user interaction" (a response_url takes a JSON POST with text/blocks, response_type
+"ephemeral"/"in_channel", replace_original, delete_original); the Web API (a POST with
+`Authorization: Bearer xoxb-…`, JSON or form-encoded, the method's required arguments).
+A validator raises AssertionError; the stub answers 400 as Slack would.
+"""
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+BLOCK_TYPES = {"section", "context", "actions", "divider", "header", "image", "rich_text", "input"}
+STYLES = {"primary", "danger"}
+WEB_API_REQUIRED = {
+    "chat.postMessage": ("channel",),
+    "chat.update": ("channel", "ts"),
+    "views.open": ("trigger_id", "view"),
+    "conversations.create": ("name",),
+    "conversations.invite": ("channel", "users"),
+}
+
+
+def _text(obj, limit: int, *, plain_only: bool = False) -> None:
+    assert isinstance(obj, dict), obj
+    assert obj.get("type") in (("plain_text",) if plain_only else ("plain_text", "mrkdwn")), obj
+    assert isinstance(obj.get("text"), str) and 0 < len(obj["text"]) <= limit, obj
+
+
+def element(el: dict) -> None:
+    kind = el.get("type")
+    assert kind in ("button", "static_select", "overflow"), kind
+    assert len(el.get("action_id", "")) <= 255
+    if kind == "button":
+        _text(el.get("text"), 75, plain_only=True)
+        assert "url" in el or "action_id" in el, el
+        assert len(el.get("url", "")) <= 3000 and len(el.get("value", "")) <= 2000
+        assert el.get("style", "primary") in STYLES, el.get("style")
+
+
+def blocks(items) -> None:
+    assert isinstance(items, list) and len(items) <= 50, "at most 50 blocks"
+    for block in items:
+        assert block.get("type") in BLOCK_TYPES, block.get("type")
+        if block["type"] == "section":
+            assert "text" in block or "fields" in block
+            if "text" in block:
+                _text(block["text"], 3000)
+            assert len(block.get("fields", [])) <= 10
+        if block["type"] == "actions":
+            elements = block.get("elements") or []
+            assert 0 < len(elements) <= 25, "an actions block has 1 to 25 elements"
+            ids = [e["action_id"] for e in elements if "action_id" in e]
+            assert len(ids) == len(set(ids)), f"action_id must be unique in its block: {ids}"
+            for el in elements:
+                element(el)
+
+
+def message(body: dict) -> None:
+    assert body.get("text") or body.get("blocks"), "Slack needs text or blocks"
+    blocks(body.get("blocks", []))
+    for attachment in body.get("attachments", []):
+        blocks(attachment.get("blocks", []))
+
+
+def response_url(req) -> None:
+    """A response_url answer: a JSON POST, response_type and the booleans as documented."""
+    assert req.method == "POST", req.method
+    assert (req.header("content-type") or "").startswith("application/json"), req.header("content-type")
+    body = req.json
+    assert isinstance(body, dict), "response_url needs a JSON object"
+    message(body)
+    assert body.get("response_type", "ephemeral") in ("ephemeral", "in_channel"), body.get("response_type")
+    for flag in ("replace_original", "delete_original"):
+        assert isinstance(body.get(flag, False), bool), flag
+    assert len(body.get("text", "")) <= 3000
+
+
+def web_api(req) -> None:
+    """One Web API call: POST /api/<method>, a bot token, JSON or form body, the method's required args."""
+    assert req.method == "POST", req.method
+    assert req.path.startswith("/api/"), req.path
+    method = req.path[len("/api/"):]
+    assert (req.header("authorization") or "").startswith("Bearer xoxb-"), "a bot token (Bearer xoxb-…) is needed"
+    kind = (req.header("content-type") or "").split(";")[0].strip()
+    if kind == "application/json":
+        args = req.json
+        assert isinstance(args, dict), "a JSON body is an object"
+    else:
+        assert kind == "application/x-www-form-urlencoded", kind
+        args = {k: v[0] for k, v in parse_qs(req.text).items()}
+    for name in WEB_API_REQUIRED.get(method, ()):
+        assert args.get(name), f"{method} needs {name}"
+    if method in ("chat.postMessage", "chat.update"):
+        message(args)
+    if method == "conversations.create":
+        name = args["name"]
+        assert len(name) <= 80 and name == name.lower() and " " not in name, name
