@@ -115,6 +115,18 @@ def fetch_entries(source: LogSource, rendered: querying.Rendered, start=None, en
         return provider.fetch(source, what, start or rendered.start, end or rendered.end, limit or conf.fetch_limit())
 
 
+def _baseline(source: LogSource, rendered: querying.Rendered):
+    """The same query over the hour before the window, folded; None when it fails (it is a bonus)."""
+    try:
+        fetched = fetch_entries(source, rendered, rendered.start - timedelta(hours=1), rendered.start)
+    except ProviderError:
+        return None
+    except Exception:  # a malformed answer leaves the patterns unmarked, never fails the context
+        logger.warning("logs: baseline fetch failed on source %s", source.pk, exc_info=True)
+        return None
+    return fold_events(fetched.entries)
+
+
 def _run(job: _Job) -> dict:
     """Fetch, mine and summarise one (source, query, bucket); no database access (runs in threads)."""
     started = time.monotonic()
@@ -124,14 +136,20 @@ def _run(job: _Job) -> dict:
               "explore_url": "", "reason": "", "entries": 0, "level_counts": {}, "patterns": [], "key_lines": []}
     try:
         result["explore_url"] = provider.explore_url(source, rendered.text, rendered.start, rendered.end)[:4000]
-        current = fetch_entries(source, rendered)
-        baseline = None
-        if conf.baseline_enabled() and current.entries:
-            try:
-                baseline = fold_events(fetch_entries(source, rendered, rendered.start - timedelta(hours=1),
-                                                     rendered.start).entries)
-            except ProviderError:
-                baseline = None  # the baseline is a bonus: its failure leaves patterns unmarked
+        if conf.baseline_enabled():
+            # The previous hour is fetched beside the current window, not after it: the wait is the
+            # slower of the two, not their sum. Both go through the source's semaphore, so the
+            # concurrency per source stays bounded by LOGS_MAX_CONCURRENCY.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="logs-baseline") as pool:
+                later = pool.submit(_baseline, source, rendered)
+                try:
+                    current = fetch_entries(source, rendered)
+                finally:
+                    baseline = later.result()
+            if not current.entries:
+                baseline = None
+        else:
+            current, baseline = fetch_entries(source, rendered), None
     except ProviderError as exc:
         status = ContextStatus.UNAVAILABLE if exc.unavailable else ContextStatus.ERROR
         return {**result, "status": status, "reason": str(exc)[:500],
