@@ -222,8 +222,13 @@ def _llm_provider(organization_id: int):
     if not apps.is_installed("apps.analysis"):
         return None
     from apps.analysis import services as analysis
+    from apps.analysis.models import AnalysisPolicy
 
-    return analysis.provider_for(organization_id=organization_id)
+    # Read the policy without creating it (analysis.policy_get would, and this runs on GETs too).
+    policy = AnalysisPolicy.objects.filter(organization_id=organization_id).select_related("provider").first()
+    if policy is None or policy.provider is None:
+        return None
+    return analysis.provider_for(organization_id=organization_id, provider=policy.provider)
 
 
 def _summarise_later(rows: list[AlertLogContext]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -125,12 +126,21 @@ _RETOKEN = st.lists(st.sampled_from(["2015-07-29T17:41:44.747Z", "Dec", "Sun", "
        st.randoms(use_true_random=False))
 @settings(max_examples=300, deadline=None)
 def test_header_masking_and_level_never_depend_on_which_digit(line, rnd):
-    twin = "".join(str(rnd.randrange(10)) if c.isdigit() and c.isascii() else c for c in line)
+    # The twin has other digits, and runs of other lengths, wherever the line has digits.
+    twin = re.sub(r"[0-9]+", lambda m: "".join(str(rnd.randrange(10)) for _ in range(rnd.randint(1, 6))), line)
     pos, level = header.boundary(line)
-    assert header.boundary(twin) == (pos, level)
-    message, twin_message = line[pos:].strip(), twin[pos:].strip()
+    twin_pos, twin_level = header.boundary(twin)
+    assert twin_level == level
+    assert _runs(line[:pos]) == _runs(twin[:twin_pos])
+    message, twin_message = line[pos:].strip(), twin[twin_pos:].strip()
     assert masking.tokens(message) == masking.tokens(twin_message)
     assert header.detect_level(level, message) == header.detect_level(level, twin_message)
+    memo = {}
+    assert header.boundary(line, memo) == (pos, level) == header.boundary(line, memo)
+
+
+def _runs(text: str) -> str:
+    return re.sub(r"[0-9]+", "0", text)
 
 
 def test_line_cache_gives_what_the_uncached_miner_gives_on_loghub_like_lines():
@@ -142,5 +152,5 @@ def test_line_cache_gives_what_the_uncached_miner_gives_on_loghub_like_lines():
     for line in lines:
         a, b = cached.add(line), uncached.add(line)
         assert (a.header, a.message, a.level, a.template.id) == (b.header, b.message, b.level, b.template.id)
-    assert len(cached._lines) < len(lines) / 2  # the cache was used: most lines differ only in digits
+    assert len(cached._lines) <= 4  # the cache was used: these lines differ only in their numbers
     assert [t.count for t in cached.templates] == [t.count for t in uncached.templates]

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from apps.analysis.context import assemble
-from apps.analysis.models import LLMCall, LLMProvider
+from apps.analysis.models import AnalysisPolicy, LLMCall, LLMProvider
 from apps.analysis.subjects import Subject
 from apps.logs import services, tasks
 from apps.logs.models import AlertLogContext
@@ -55,6 +55,7 @@ def test_without_an_llm_the_built_in_summary_is_stored_at_once_and_shown(loki, o
     loki.respond(200, json=loki_streams(MANY))
     alert = AlertFactory(organization=org_a, starts_at=at(32))
     [row] = services.contexts_fetch(alerts=[alert])
+    assert not AnalysisPolicy.objects.filter(organization=org_a).exists()  # looked up, never created
     assert row.summary_by == "built-in"
     assert row.summary.startswith("60 log entries in the window, 20 errors and 40 warnings, in 2 patterns.")
     assert "Top: java.lang.OutOfMemoryError: Java heap space at PaymentProcessor.java:234, 20×" in row.summary

@@ -11,9 +11,10 @@ test_logs.py) measured it far more accurate on raw lines (drain3 has no header h
 masking by default: GA 0.53 raw vs 0.99 here), and because it keeps no pickled state.
 
 Speed: a line's header boundary, level and masked tokens depend only on the class of each
-character, never on which digit it holds (every pattern sees digits as `\\d`/`\\w`, and a token
-holding a digit is masked whole). So the miner keys each line by its bytes with every ASCII digit
-turned into "0" — one C-level `bytes.translate` — and a line seen before under that key skips the
+character, never on which digits it holds nor how many in a row (every pattern sees digits as
+`\\d+`/`\\w`, and a token holding a digit is masked whole). So the miner keys each line by its bytes
+with every run of ASCII digits turned into one "0" — C-level `bytes.translate` and `replace` — and a
+line seen before under that key skips the
 header split, masking and tree search: it joins the template its twin joined (bounded cache,
 `cache_size` keys per miner). Identical masked messages likewise always join one template. Most
 log lines differ from an earlier one only in their numbers, which is what makes this pay.
@@ -60,8 +61,9 @@ class Miner:
         self.cache_size = cache_size
         self.templates: list[Template] = []
         self._tree: dict = {}
-        self._lines: dict[bytes, tuple[Template, str, int]] = {}  # digit-blind line → (template, level, pos)
+        self._lines: dict[bytes, tuple[Template, str]] = {}  # digit-blind line → (template, level)
         self._messages: dict[tuple[str, ...], Template] = {}  # masked tokens → the template they joined
+        self._header_tokens: dict | None = {} if cache_size else None  # header token → its traits
 
     def _leaf(self, words: list[str]) -> list[Template]:
         node = self._tree.setdefault(len(words), {})
@@ -116,25 +118,28 @@ class Miner:
             best.tokens = [a if a == b else WILDCARD for a, b in zip(best.tokens, words, strict=True)]
         return best
 
-    def classify(self, line: str) -> tuple[Template, str, int]:
-        """(template joined, level, where the message starts in the line without its newline)."""
+    def classify(self, line: str) -> tuple[Template, str]:
+        """(template joined, level) of one raw line."""
         text = line.rstrip("\r\n")
         key = text.encode("utf-8", "surrogatepass").translate(_DIGITS_TO_ZERO)
+        while b"00" in key:  # every run of digits becomes one "0": its length changes nothing either
+            key = key.replace(b"00", b"0")
         seen = self._lines.get(key)
         if seen is not None:
-            template, level, _pos = seen
+            template, level = seen
             template.count += 1
             template.levels[level] = template.levels.get(level, 0) + 1
             return seen
-        pos, level = header.boundary(text)
+        pos, level = header.boundary(text, self._header_tokens)
         message = text[pos:].strip()
         level = header.detect_level(level, message)
-        seen = (self.add_message(message or text[:pos].strip(), level), level, pos)
+        seen = (self.add_message(message or text[:pos].strip(), level), level)
         if len(self._lines) < self.cache_size:
             self._lines[key] = seen
         return seen
 
     def add(self, line: str) -> Match:
-        template, level, pos = self.classify(line)
+        template, level = self.classify(line)
         text = line.rstrip("\r\n")
+        pos, _level = header.boundary(text, self._header_tokens)
         return Match(template, text[:pos].strip(), text[pos:].strip(), level)

@@ -54,7 +54,7 @@ def mine(events: list[LogEvent], *, baseline: list[LogEvent] | None = None, wind
     levels: dict[str, int] = {}
     level_of: dict[int, dict[str, int]] = {}
     for event in events:
-        template, level, _pos = classify(event.line)
+        template, level = classify(event.line)
         event.level = level
         levels[level] = levels.get(level, 0) + 1
         tid = template.id
