@@ -33,7 +33,7 @@ _EXCEPTION = re.compile(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class LogEvent:
     """One log event: its first line, any folded continuation lines, time and labels from the source."""
 
@@ -99,7 +99,9 @@ def fold_events(entries) -> list[LogEvent]:
     """`entries`: (timestamp, line, labels) in time order → events with stack traces folded."""
     events: list[LogEvent] = []
     for timestamp, line, labels in entries:
-        for part in (line or "").splitlines() or [""]:
+        # A printable line holds no line break (the common case, decided without a list).
+        parts = (line,) if line and line.isprintable() else ((line or "").splitlines() or [""])
+        for part in parts:
             if events and len(events[-1].continuation) < 200 and (
                 is_continuation(part) or (events[-1].continuation and _ends_python_trace(events[-1], part))
             ):
