@@ -93,6 +93,8 @@ class AlertLogContext(OrgOwnedModel):
     patterns = models.JSONField(_("patterns"), default=list, blank=True)
     key_lines = models.JSONField(_("key lines"), default=list, blank=True)
     summary = models.TextField(_("summary"), blank=True)
+    summary_by = models.CharField(_("summary by"), max_length=300, blank=True,
+                                  help_text=_("built-in, or the LLM provider and model that wrote it"))
     explore_url = models.URLField(_("open in source"), max_length=4000, blank=True)
     dedupe_key = models.CharField(max_length=64, blank=True, db_index=True)
     queried_at = models.DateTimeField(_("queried"))

@@ -21,12 +21,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import conf, querying
+from . import conf, querying, summarising
 from .choices import ContextStatus
 from .mining.events import fold_events
 from .mining.patterns import LEVEL_RANK, mine
 from .models import AlertLogContext, LogQuery, LogSource
 from .providers import ProviderError, provider_for
+from .summary import block_text
 
 logger = logging.getLogger(__name__)
 CACHE_SECONDS = 600
@@ -115,6 +116,18 @@ def fetch_entries(source: LogSource, rendered: querying.Rendered, start=None, en
         return provider.fetch(source, what, start or rendered.start, end or rendered.end, limit or conf.fetch_limit())
 
 
+def _baseline(source: LogSource, rendered: querying.Rendered):
+    """The same query over the hour before the window, folded; None when it fails (it is a bonus)."""
+    try:
+        fetched = fetch_entries(source, rendered, rendered.start - timedelta(hours=1), rendered.start)
+    except ProviderError:
+        return None
+    except Exception:  # a malformed answer leaves the patterns unmarked, never fails the context
+        logger.warning("logs: baseline fetch failed on source %s", source.pk, exc_info=True)
+        return None
+    return fold_events(fetched.entries)
+
+
 def _run(job: _Job) -> dict:
     """Fetch, mine and summarise one (source, query, bucket); no database access (runs in threads)."""
     started = time.monotonic()
@@ -124,17 +137,23 @@ def _run(job: _Job) -> dict:
               "explore_url": "", "reason": "", "entries": 0, "level_counts": {}, "patterns": [], "key_lines": []}
     try:
         result["explore_url"] = provider.explore_url(source, rendered.text, rendered.start, rendered.end)[:4000]
-        current = fetch_entries(source, rendered)
-        baseline = None
-        if conf.baseline_enabled() and current.entries:
-            try:
-                baseline = fold_events(fetch_entries(source, rendered, rendered.start - timedelta(hours=1),
-                                                     rendered.start).entries)
-            except ProviderError:
-                baseline = None  # the baseline is a bonus: its failure leaves patterns unmarked
+        if conf.baseline_enabled():
+            # The previous hour is fetched beside the current window, not after it: the wait is the
+            # slower of the two, not their sum. Both go through the source's semaphore, so the
+            # concurrency per source stays bounded by LOGS_MAX_CONCURRENCY.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="logs-baseline") as pool:
+                later = pool.submit(_baseline, source, rendered)
+                try:
+                    current = fetch_entries(source, rendered)
+                finally:
+                    baseline = later.result()
+            if not current.entries:
+                baseline = None
+        else:
+            current, baseline = fetch_entries(source, rendered), None
     except ProviderError as exc:
         status = ContextStatus.UNAVAILABLE if exc.unavailable else ContextStatus.ERROR
-        return {**result, "status": status, "reason": str(exc)[:500],
+        return {**result, "status": status, "reason": str(exc)[:500], "summary": "", "summary_by": "",
                 "duration_ms": round((time.monotonic() - started) * 1000)}
     events = fold_events(current.entries)
     window = (rendered.end - rendered.start).total_seconds()
@@ -142,8 +161,10 @@ def _run(job: _Job) -> dict:
     errors = [e for e in events if LEVEL_RANK.get(e.level, 9) <= 2]
     key_lines = [{"at": e.timestamp.isoformat() if e.timestamp else "", "level": e.level, "line": e.line[:500]}
                  for e in errors[-10:]]
-    return {**result, "status": ContextStatus.OK if events else ContextStatus.EMPTY, "entries": len(events),
-            "level_counts": levels, "patterns": [p.as_dict() for p in patterns[:50]], "key_lines": key_lines,
+    outcome = {**result, "status": ContextStatus.OK if events else ContextStatus.EMPTY, "entries": len(events),
+               "level_counts": levels, "patterns": [p.as_dict() for p in patterns[:50]], "key_lines": key_lines}
+    summary = summarising.builtin(outcome)
+    return {**outcome, "summary": summary, "summary_by": summarising.BUILTIN if summary else "",
             "duration_ms": round((time.monotonic() - started) * 1000)}
 
 
@@ -188,7 +209,99 @@ def contexts_fetch(*, alerts, force: bool = False) -> list[AlertLogContext]:
                           "dedupe_key": job.rendered.dedupe_key, "queried_at": now},
             )
         stored.append(row)
+    _summarise_later(stored)
     return stored
+
+
+# --- LLM summary --------------------------------------------------------------------------------
+
+def _llm_provider(organization_id: int):
+    """The organisation's analysis provider, None for the built-in (offline) analyser."""
+    from django.apps import apps
+
+    if not apps.is_installed("apps.analysis"):
+        return None
+    from apps.analysis import services as analysis
+    from apps.analysis.models import AnalysisPolicy
+
+    # Read the policy without creating it (analysis.policy_get would, and this runs on GETs too).
+    policy = AnalysisPolicy.objects.filter(organization_id=organization_id).select_related("provider").first()
+    if policy is None or policy.provider is None:
+        return None
+    return analysis.provider_for(organization_id=organization_id, provider=policy.provider)
+
+
+def _summarise_later(rows: list[AlertLogContext]) -> None:
+    """Queue the LLM summary of the big contexts whose organisation has an LLM (after the commit)."""
+    wanted = [r for r in rows if r.status == ContextStatus.OK and r.entries > summarising.LLM_MIN_ENTRIES
+              and r.summary_by == summarising.BUILTIN]
+    orgs = {r.organization_id for r in wanted}
+    with_llm = {org for org in orgs if _llm_provider(org) is not None}
+    ids = [r.pk for r in wanted if r.organization_id in with_llm]
+    if ids:
+        from . import tasks
+
+        transaction.on_commit(lambda: tasks.summarise_contexts.apply_async(args=[ids], queue="analysis"))
+
+
+def contexts_summarise(*, context_ids: list[int]) -> int:
+    """Replace the built-in summary of these contexts by their organisation's LLM's.
+
+    Contexts of one fetch (same organisation and dedupe key: a storm) share one call, and the
+    answer is cached for the next batch of that storm. A context already summarised by an LLM is
+    left alone (a redelivered task changes nothing); a failing provider keeps the built-in text.
+    """
+    rows = list(AlertLogContext.objects.filter(
+        pk__in=context_ids, status=ContextStatus.OK, entries__gt=summarising.LLM_MIN_ENTRIES,
+        summary_by=summarising.BUILTIN).select_related("source").order_by("pk"))
+    groups: dict[tuple, list[AlertLogContext]] = {}
+    for row in rows:
+        groups.setdefault((row.organization_id, row.dedupe_key or f"context-{row.pk}"), []).append(row)
+    updated = 0
+    for (org_id, key), members in groups.items():
+        provider = _llm_provider(org_id)
+        if provider is None:
+            continue
+        cache_key = f"logs:summary:{org_id}:{provider.pk}:{key}"
+        answer = cache.get(cache_key)
+        if answer is None:
+            answer = _llm_summary(members[0], provider)
+            if answer is None:
+                continue
+            cache.set(cache_key, answer, CACHE_SECONDS)
+        text, by = answer
+        updated += AlertLogContext.objects.filter(pk__in=[m.pk for m in members],
+                                                  summary_by=summarising.BUILTIN).update(summary=text, summary_by=by)
+    return updated
+
+
+def _llm_summary(row: AlertLogContext, provider) -> tuple[str, str] | None:
+    """(summary, who wrote it) from the provider, through the analysis app's limits and call ledger."""
+    from apps.analysis import providers as llm
+    from apps.analysis.choices import CallPurpose
+    from apps.analysis.context import estimate_tokens
+    from apps.analysis.limits import LimitExceeded, call_finish, call_reserve
+
+    prompt = "Log block:\n\n" + block_text(row, with_summary=False)
+    max_tokens = min(300, provider.max_output_tokens or 300)
+    try:
+        with transaction.atomic():
+            call = call_reserve(provider=provider, purpose=CallPurpose.ANALYSIS,
+                                estimated_tokens=estimate_tokens(summarising.SYSTEM_PROMPT + prompt) + max_tokens)
+    except LimitExceeded as exc:
+        logger.info("logs: LLM summary of context %s not sent: %s", row.pk, exc)
+        return None
+    try:
+        completion = llm.complete(provider, system=summarising.SYSTEM_PROMPT,
+                                  messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens,
+                                  json_output=False)
+    except llm.ProviderError as exc:
+        call_finish(call=call, error=exc)
+        logger.warning("logs: LLM summary of context %s failed: %s", row.pk, exc)
+        return None
+    call_finish(call=call, completion=completion)
+    text = summarising.clean(completion.text)
+    return (text, f"{provider.name} ({completion.model})"[:300]) if text else None
 
 
 def context_for_alert(alert, *, fetch: bool = True) -> AlertLogContext | None:

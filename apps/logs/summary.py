@@ -22,10 +22,11 @@ def pattern_line(p: dict) -> str:
     return f"- {p.get('level', 'info').upper()} {text[:240]}{frame} ({p.get('count', 0)}×{seen}){badges}"
 
 
-def block_text(context) -> str:
-    """The "Log Analysis (N entries found)" body of one stored context."""
+def block_text(context, *, with_summary: bool = True) -> str:
+    """The "Log Analysis (N entries found)" body of one stored context (its summary first, if any)."""
     counts = context.level_counts or {}
-    head = [
+    summary = [f"Summary: {context.summary[:1200]}", ""] if with_summary and context.summary else []
+    head = summary + [
         f"Source: {context.source.name if context.source else '?'} ({context.source.kind if context.source else ''})",
         f"Query: {context.query_used[:400]}",
         f"Window: {context.window_start:%Y-%m-%d %H:%M:%S} – {context.window_end:%H:%M:%S} UTC",

@@ -31,3 +31,10 @@ def _alerts(batch: list[dict]) -> list[Alert]:
     found = {a.pk: a for a in Alert.objects.filter(pk__in={pk for pk, _org in wanted})}
     rows = {pk: found[pk] for pk, org in wanted if pk in found and found[pk].organization_id == org}
     return list(rows.values())
+
+
+@shared_task(name="logs.summarise_contexts", ignore_result=True)
+def summarise_contexts(context_ids: list) -> int:
+    """The LLM summary of stored contexts, off the alert path (queued after the context is stored)."""
+    ids = [int(i) for i in context_ids if isinstance(i, int) or (isinstance(i, str) and i.isdigit())]
+    return services.contexts_summarise(context_ids=ids)

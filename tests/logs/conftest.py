@@ -8,7 +8,46 @@ from datetime import UTC, datetime
 import pytest
 from django.core.cache import cache
 
-from tests.support.http_stub import http_stub  # noqa: F401
+from tests.support.http_stub import StubResponse, StubServer, http_stub  # noqa: F401
+
+HOUR_NS = 3600 * 10**9
+
+
+def is_baseline(req) -> bool:
+    """A Loki query over the hour before an alert's window: the new/elevated baseline."""
+    q = req.query
+    return "start" in q and "end" in q and int(q["end"][0]) - int(q["start"][0]) == HOUR_NS
+
+
+class _WindowOnly(StubResponse):
+    def matches(self, request) -> bool:
+        return super().matches(request) and not is_baseline(request)
+
+
+class _BaselineOnly(StubResponse):
+    def matches(self, request) -> bool:
+        return super().matches(request) and is_baseline(request)
+
+
+class LokiStub(StubServer):
+    """A loopback Loki whose scripted answers go to the alert's own window, never to the baseline hour.
+
+    The baseline is fetched at the same time as the window, so the two arrive in either order: a
+    script answering "the next request" would be a race. `respond` scripts the window's answers,
+    `respond_baseline` the hour's; unscripted requests get the default (no lines).
+    """
+
+    def respond(self, *args, **kwargs):
+        return self._script(_WindowOnly, *args, **kwargs)
+
+    def respond_baseline(self, *args, **kwargs):
+        return self._script(_BaselineOnly, *args, **kwargs)
+
+    def _script(self, kind, *args, **kwargs):
+        super().respond(*args, **kwargs)
+        with self._lock:
+            self._queue[-1] = kind(**self._queue[-1].__dict__)
+        return self
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 
 import pytest
 from django.core.management import call_command
@@ -19,7 +20,7 @@ from apps.analysis.subjects import Subject
 from apps.logs import services, tasks
 from apps.logs.models import AlertLogContext, LogSource
 from tests.alerts.factories import AlertFactory
-from tests.logs.conftest import assert_loki_request, at, loki_streams
+from tests.logs.conftest import LokiStub, assert_loki_request, at, is_baseline, loki_streams
 from tests.logs.factories import LogSourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,8 +37,12 @@ LINES = [
 
 
 @pytest.fixture
-def loki(http_stub, org_a):
-    stub = http_stub(name="loki")
+def loki(org_a):
+    with LokiStub("loki") as stub:
+        yield _loki_source(stub, org_a)
+
+
+def _loki_source(stub, org_a):
     stub.validate(assert_loki_request)
     stub.set_default(200, json=loki_streams([]))
     source = LogSourceFactory(organization=org_a, url=stub.url, is_default=True, field_mapping={"service": "app"},
@@ -86,6 +91,39 @@ def test_a_storm_costs_one_query_per_bucket(loki, org_a):
     windows = {(r.query["start"][0], r.query["end"][0]) for r in stub.requests}
     # Two buckets (14:32 and 14:45), each one window query plus one baseline query: 4, not 122.
     assert len(stub.requests) == 4 and len(windows) == 4
+
+
+def test_the_baseline_hour_is_fetched_while_the_window_is(loki, org_a):
+    """Both queries must be in flight at once: each request waits (at most 5 s) for the other."""
+    stub, _source = loki
+    both_in_flight = threading.Barrier(2)
+
+    def wait_for_the_other(req):
+        try:
+            both_in_flight.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            raise AssertionError("the window and baseline queries were not in flight together") from None
+
+    stub.validate(wait_for_the_other)
+    stub.respond(200, json=loki_streams(LINES))
+    stub.respond_baseline(200, json=loki_streams([(at(26), "2026-05-01T14:26:00Z WARN  [DatabasePool] "
+                                                           "Connection timeout after 9s to db-3:5432")]))
+    [row] = services.contexts_fetch(alerts=[AlertFactory(organization=org_a, starts_at=at(32))])
+    stub.assert_no_contract_errors()
+    assert sorted(is_baseline(r) for r in stub.requests) == [False, True]
+    assert row.status == "ok" and row.entries == 4
+    timeout = next(p for p in row.patterns if "Connection timeout" in p["template"])
+    assert timeout["baseline_count"] == 1 and not timeout["new"]
+    assert next(p for p in row.patterns if "OutOfMemoryError" in p["template"])["new"]
+
+
+def test_a_failing_baseline_leaves_the_window_ok_and_patterns_unmarked(loki, org_a):
+    stub, _source = loki
+    stub.respond(200, json=loki_streams(LINES))
+    stub.respond_baseline(500, body="boom")
+    [row] = services.contexts_fetch(alerts=[AlertFactory(organization=org_a, starts_at=at(32))])
+    assert row.status == "ok" and row.entries == 4
+    assert all(p["baseline_count"] is None and not p["new"] for p in row.patterns)
 
 
 def test_a_dead_source_is_recorded_never_raised(org_a):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apps.logs.mining import header, masking
 from apps.logs.mining.drain import Miner
@@ -108,3 +111,46 @@ def test_a_thousand_identical_traces_are_one_pattern():
         lines += [f"ERROR job {i} failed: java.lang.NullPointerException", "\tat a.B.c(B.java:7)"]
     patterns, _levels = mine(fold_events([(None, line, {}) for line in lines]))
     assert len(patterns) == 1 and patterns[0].count == 1000 and patterns[0].top_frame == "B.java:7"
+
+
+# The miner's line cache keys a line by its bytes with every ASCII digit turned into "0"; that is
+# only sound if header split, masking and level never depend on which digit a line holds.
+_LINE_CHARS = st.sampled_from(list("0123456789 :-.,/[]()<>=_@$TZ+|\t") + list("abcfxERROINFWARNDecSunuser"))
+_RETOKEN = st.lists(st.sampled_from(["2015-07-29T17:41:44.747Z", "Dec", "Sun", "04:47:44", "[error]", "INFO",
+                                     "sshd[24200]:", "host-1", "dfs.DataNode$P:", "blk_-123", "10.0.0.1:80",
+                                     "user=bob", "35ms", "0x1f", "/var/log/a.log", "-", "|", "[main]"]),
+                    max_size=8)
+
+
+@given(st.lists(st.one_of(st.text(_LINE_CHARS, max_size=12), _RETOKEN.map(" ".join)), max_size=8).map(" ".join),
+       st.randoms(use_true_random=False))
+@settings(max_examples=300, deadline=None)
+def test_header_masking_and_level_never_depend_on_which_digit(line, rnd):
+    # The twin has other digits, and runs of other lengths, wherever the line has digits.
+    twin = re.sub(r"[0-9]+", lambda m: "".join(str(rnd.randrange(10)) for _ in range(rnd.randint(1, 6))), line)
+    pos, level = header.boundary(line)
+    twin_pos, twin_level = header.boundary(twin)
+    assert twin_level == level
+    assert _runs(line[:pos]) == _runs(twin[:twin_pos])
+    message, twin_message = line[pos:].strip(), twin[twin_pos:].strip()
+    assert masking.tokens(message) == masking.tokens(twin_message)
+    assert header.detect_level(level, message) == header.detect_level(level, twin_message)
+    memo = {}
+    assert header.boundary(line, memo) == (pos, level) == header.boundary(line, memo)
+
+
+def _runs(text: str) -> str:
+    return re.sub(r"[0-9]+", "0", text)
+
+
+def test_line_cache_gives_what_the_uncached_miner_gives_on_loghub_like_lines():
+    lines = [f"081109 2036{i % 60:02d} {100 + i} INFO dfs.DataNode$PacketResponder: PacketResponder {i % 3} "
+             f"for block blk_{i * 7919} terminating" for i in range(50)]
+    lines += [f"Dec 10 06:55:{i % 60:02d} LabSZ sshd[{24000 + i}]: Invalid user {name} from 173.234.31.{i}"
+              for i, name in enumerate(["admin", "test", "oracle"] * 5)]
+    cached, uncached = Miner(), Miner(cache_size=0)
+    for line in lines:
+        a, b = cached.add(line), uncached.add(line)
+        assert (a.header, a.message, a.level, a.template.id) == (b.header, b.message, b.level, b.template.id)
+    assert len(cached._lines) <= 4  # the cache was used: these lines differ only in their numbers
+    assert [t.count for t in cached.templates] == [t.count for t in uncached.templates]

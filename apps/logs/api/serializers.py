@@ -63,6 +63,7 @@ class AlertLogContextSerializer(OrgOwnedSerializer):
         model = AlertLogContext
         fields = ["id", "alert", "source", "source_name", "query", "query_used", "window_start", "window_end",
                   "status", "reason", "entries", "error_count", "level_counts", "patterns", "key_lines", "summary",
+                  "summary_by",
                   "explore_url", "queried_at", "duration_ms"]
         read_only_fields = fields
 

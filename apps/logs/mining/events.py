@@ -33,7 +33,7 @@ _EXCEPTION = re.compile(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class LogEvent:
     """One log event: its first line, any folded continuation lines, time and labels from the source."""
 
@@ -76,7 +76,14 @@ class LogEvent:
         return frames[-1] if python else frames[0]
 
 
+# Every continuation starts with a blank or one of these (the regex's first characters): lines that
+# start otherwise — nearly all — are decided without running it.
+_CONTINUATION_STARTS = frozenset("CST.g#")
+
+
 def is_continuation(line: str) -> bool:
+    if not line or (line[0] not in _CONTINUATION_STARTS and not line[0].isspace()):
+        return False
     return bool(line.strip()) and bool(_CONTINUATION.match(line))
 
 
@@ -92,9 +99,11 @@ def fold_events(entries) -> list[LogEvent]:
     """`entries`: (timestamp, line, labels) in time order → events with stack traces folded."""
     events: list[LogEvent] = []
     for timestamp, line, labels in entries:
-        for part in (line or "").splitlines() or [""]:
+        # A printable line holds no line break (the common case, decided without a list).
+        parts = (line,) if line and line.isprintable() else ((line or "").splitlines() or [""])
+        for part in parts:
             if events and len(events[-1].continuation) < 200 and (
-                is_continuation(part) or _ends_python_trace(events[-1], part)
+                is_continuation(part) or (events[-1].continuation and _ends_python_trace(events[-1], part))
             ):
                 events[-1].continuation.append(part.rstrip())
             elif part.strip():

@@ -22,9 +22,9 @@ LEVELS = {
 }  # fmt: skip
 MONTHS = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 WEEKDAYS = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+_DATE_WORDS = frozenset(MONTHS | WEEKDAYS)
 
 _TIMEISH = re.compile(r"^[\[(]?\d[\d:.,\-/T+Z]*[\])]?,?$")  # 2015-07-29, 17:41:44,747, 081109, 1690000000.123
-_ISO_T = re.compile(r"^\d{4}-\d{2}-\d{2}T[\d:.,]+(Z|[+-]\d{2}:?\d{2})?$")
 _SEPARATOR = re.compile(r"^[-|:>•]+$")
 _LEVEL_TOKEN = re.compile(r"^[\[<(]?([A-Za-z]+)[\]>)]?:?$")
 # A "component:" token: identifier characters, optional [pid] or (sub), ending in a colon.
@@ -56,9 +56,8 @@ def _is_component(token: str) -> bool:
 
 
 def _is_time(token: str) -> bool:
-    if not _DIGIT.search(token):
-        return False
-    return bool(_TIMEISH.match(token) or _ISO_T.match(token))
+    # ISO 8601 ("2015-07-29T17:41:44.747+02:00") is within _TIMEISH's characters.
+    return bool(_TIMEISH.match(token))
 
 
 def _level_of(token: str) -> str | None:
@@ -66,15 +65,21 @@ def _level_of(token: str) -> str | None:
     return LEVELS.get(match.group(1).lower()) if match else None
 
 
+_CLOSER = {"[": "]", "<": ">", "{": "}", "(": ")"}
+
+
 def _bracket_is_header(token: str) -> bool:
     """A bracketed group is header when it holds a time, a level, or a thread/process field."""
-    inner = token.strip(":,")[1:-1].strip()
+    group = token.strip(":,")
+    if len(group) < 2 or group[-1] != _CLOSER.get(group[0]):
+        return False  # "<05" or "(x" is not a bracket group (and must not depend on its digits)
+    inner = group[1:-1].strip()
     if not inner:
         return False
     if _level_of(token.strip(":,")) is not None:
         return True
     words = inner.split()
-    if any(_is_time(w) for w in words) or (words and words[0].lower()[:3] in WEEKDAYS | MONTHS):
+    if any(_is_time(w) for w in words) or (words and words[0].lower()[:3] in _DATE_WORDS):
         return True
     # Thread or logger fields have no spaces ([main], [pool-1-thread-3], [QuorumPeer[myid=1]/...]).
     return len(words) == 1
@@ -82,24 +87,54 @@ def _bracket_is_header(token: str) -> bool:
 
 def split(line: str) -> tuple[str, str, str | None]:
     """(header, message, level) of one raw line; level is None when the header names none."""
-    pos, level, saw_time, tokens = 0, None, False, 0
     text = line.rstrip("\r\n")
+    pos, level = boundary(text)
+    return text[:pos].strip(), text[pos:].strip(), level
+
+
+def _traits(token: str) -> tuple:
+    """What a token can be in a header: (time or date word, its level, bracket/separator, component, host)."""
+    lowered = token.lower().strip("[],:")
+    found_level = _level_of(token)
+    return (
+        _is_time(token) or (lowered[:3] in _DATE_WORDS and len(lowered) <= 9 and lowered.isalpha()),
+        found_level if found_level is not None and (token.isupper() or not token.isalpha()) else None,
+        bool(token[0] in "[<{(" and _bracket_is_header(token) or _SEPARATOR.match(token)),
+        _is_component(token),
+        bool(_HOST.match(token)),
+    )
+
+
+def boundary(text: str, memo: dict | None = None) -> tuple[int, str | None]:
+    """(where the message starts, the header's level or None) in `text`, a line without its newline.
+
+    The answer depends on each character's class only, never on which digits a run holds nor its
+    length (every pattern here sees digits as `\\d+`/`\\w`; only the position moves with the
+    length). `drain.Miner` relies on that to reuse the level and message for lines that differ only
+    in their numbers. `memo` (a dict the caller owns and bounds) keeps each token's traits,
+    since the same level words, components and hosts start most lines.
+    """
+    pos, level, saw_time, tokens = 0, None, False, 0
     while tokens < 12:
         token, start, end = _next_token(text, pos)
         if not token:
             break
-        lowered = token.lower().strip("[],:")
-        found_level = _level_of(token)
-        if _is_time(token) or (lowered[:3] in MONTHS | WEEKDAYS and len(lowered) <= 9 and lowered.isalpha()):
+        traits = memo.get(token) if memo is not None else None
+        if traits is None:
+            traits = _traits(token)
+            if memo is not None and len(memo) < 20_000:
+                memo[token] = traits
+        is_time, found_level, is_header, is_component, is_host = traits
+        if is_time:
             saw_time = True
-        elif found_level is not None and (level is None) and (token.isupper() or not token.isalpha()):
+        elif found_level is not None and level is None:
             level = found_level
-        elif token[0] in "[<{(" and _bracket_is_header(token) or _SEPARATOR.match(token):
+        elif is_header:
             pass
-        elif _is_component(token) and tokens > 0:
+        elif is_component and tokens > 0:
             pos = end
             break  # the component closes the header
-        elif saw_time and _HOST.match(token) and tokens > 0:
+        elif saw_time and is_host and tokens > 0:
             # A syslog host is only header when a component follows it ("host prog[pid]: msg").
             following, _s, following_end = _next_token(text, end)
             if following and _COMPONENT.match(following):
@@ -112,7 +147,7 @@ def split(line: str) -> tuple[str, str, str | None]:
             break
         pos = end
         tokens += 1
-    return text[:pos].strip(), text[pos:].strip(), level
+    return pos, level
 
 
 _WORD_LEVEL = re.compile(

@@ -45,31 +45,33 @@ def mine(events: list[LogEvent], *, baseline: list[LogEvent] | None = None, wind
          baseline_seconds: float = 3600, samples: int = 3) -> tuple[list[Pattern], dict[str, int]]:
     """(patterns ranked, line counts by level) for `events`, marked against `baseline` when given."""
     miner = Miner()
+    classify = miner.classify
     base_counts: dict[int, int] = {}
     for event in baseline or []:
-        template = miner.add(event.line).template
-        base_counts[template.id] = base_counts.get(template.id, 0) + 1
+        tid = classify(event.line)[0].id
+        base_counts[tid] = base_counts.get(tid, 0) + 1
     found: dict[int, Pattern] = {}
     levels: dict[str, int] = {}
     level_of: dict[int, dict[str, int]] = {}
     for event in events:
-        match = miner.add(event.line)
-        event.level = match.level
-        levels[match.level] = levels.get(match.level, 0) + 1
-        tid = match.template.id
+        template, level = classify(event.line)
+        event.level = level
+        levels[level] = levels.get(level, 0) + 1
+        tid = template.id
         pattern = found.get(tid)
         if pattern is None:
             pattern = found[tid] = Pattern(template_id=tid, template="")
+            level_of[tid] = {}
         pattern.count += 1
-        level_of.setdefault(tid, {}).setdefault(match.level, 0)
-        level_of[tid][match.level] += 1
-        when = event.timestamp.isoformat() if event.timestamp else ""
-        if when:
+        counts = level_of[tid]
+        counts[level] = counts.get(level, 0) + 1
+        if event.timestamp is not None:
+            when = event.timestamp.isoformat()
             pattern.first_seen = min(pattern.first_seen or when, when)
             pattern.last_seen = max(pattern.last_seen, when)
         if len(pattern.samples) < samples and event.line not in pattern.samples:
             pattern.samples.append(event.line[:500])
-        if event.is_stack_trace and not pattern.stack_trace:
+        if event.continuation and not pattern.stack_trace and event.is_stack_trace:
             pattern.exception, pattern.top_frame = event.exception, event.top_frame
             pattern.stack_trace = "\n".join([event.line, *event.continuation[:12]])[:2000]
     by_id = {t.id: t for t in miner.templates}
