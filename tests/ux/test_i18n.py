@@ -46,7 +46,7 @@ def test_default_language_de_renders_the_portal_in_german(client, users_a, setti
     client.force_login(users_a["viewer"])
     html = client.get("/").content.decode()
     assert '<html lang="de">' in html
-    for german in ("Übersicht", "Vorfälle", "Aktive Alarme", "Sprache"):
+    for german in ("Übersicht", "Vorfälle", "Aktive Alerts", "Sprache"):
         assert german in html, german
     client.logout()
     login = client.get("/accounts/login/").content.decode()
