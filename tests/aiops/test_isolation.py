@@ -156,7 +156,7 @@ PK_MODELS = {
     "notifications:snooze-end": "notifications.Snooze",
     "oncall:import": "oncall.Schedule", "oncall:layer-new": "oncall.Schedule",
     "oncall:override-new": "oncall.Schedule", "oncall:schedule": "oncall.Schedule",
-    "oncall:schedule-edit": "oncall.Schedule",
+    "oncall:schedule-edit": "oncall.Schedule", "oncall:schedule-month": "oncall.Schedule",
     "predictions:dismiss": "alerts.Alert", "predictions:task": "alerts.Alert",
     "sla:breach-reason": "sla.SLABreach",
     "timeline:alert": "alerts.Alert", "timeline:alert-markdown": "alerts.Alert",
