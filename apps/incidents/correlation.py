@@ -41,7 +41,7 @@ from . import causal, conf
 from .choices import ACTIVE_STATUSES, IncidentStatus, Strategy
 from .lifecycle import apply_status
 from .locking import lock_organization
-from .membership import ALERT_FIELDS, PendingMembership, _key, refresh_firing
+from .membership import ALERT_FIELDS, PendingMembership, _key, open_with, refresh_firing
 from .merging import merge
 from .models import CorrelationConfig, CorrelationKey, Incident, IncidentAlert
 from .summary import incident_summary
@@ -481,7 +481,7 @@ class _Batch:
             if latest is None:
                 latest = Incident.objects.filter(organization_id=self.organization_id).aggregate(n=Max("number"))["n"]
             self._next_number = (latest or 0) + 1
-        incident = Incident.objects.create(
+        incident = Incident(
             organization_id=alert.organization_id,
             number=self._next_number,
             title=(alert.summary or alert.name)[:300],
@@ -492,8 +492,10 @@ class _Batch:
             correlation_strategy=Strategy.OPENED,
             correlation_reason=reason,
         )
+        open_with(incident, alert, self.graph)  # inserted with its state: no UPDATE at flush
+        incident.save(force_insert=True)
         self._next_number += 1
-        self.pending.add(incident, alert, strategy=Strategy.OPENED, reason=reason, announce=False)
+        self.pending.add(incident, alert, strategy=Strategy.OPENED, reason=reason, announce=False, opened=True)
         self.hood.incidents[incident.pk] = incident
         events.publish(
             "incident.created",

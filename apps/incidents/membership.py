@@ -10,6 +10,7 @@ import hashlib
 from datetime import UTC
 
 from django.db import connections, router
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from aiops import events
@@ -127,10 +128,28 @@ def apply_root_cause(incident: Incident, graph: TopologyGraph) -> bool:
 
 
 def _sync_root_flags(incident: Incident) -> None:
-    links = IncidentAlert.objects.filter(incident=incident)
-    links.filter(is_root_cause=True).exclude(alert_id=incident.root_cause_alert_id).update(is_root_cause=False)
-    if incident.root_cause_alert_id:
-        links.filter(alert_id=incident.root_cause_alert_id).update(is_root_cause=True)
+    """One UPDATE: the root alert's link flagged, every other link of the incident not."""
+    root = incident.root_cause_alert_id
+    stale = Q(is_root_cause=True) if root is None else Q(is_root_cause=True) | Q(alert_id=root)
+    IncidentAlert.objects.filter(stale, incident=incident).update(
+        is_root_cause=Case(When(alert_id=root, then=Value(True)), default=Value(False))
+        if root is not None
+        else Value(False)
+    )
+
+
+def _root_flags_sql(connection, incident: Incident) -> tuple[str, list]:
+    """_sync_root_flags as SQL, to run as a data-modifying CTE (it sees only links already stored)."""
+    quote = connection.ops.quote_name
+    table = quote(IncidentAlert._meta.db_table)
+    names = ("alert", "is_root_cause", "incident")
+    alert, flag, owner = (quote(IncidentAlert._meta.get_field(n).column) for n in names)
+    root = incident.root_cause_alert_id
+    return (
+        f"UPDATE {table} SET {flag} = ({alert} IS NOT DISTINCT FROM %s) "
+        f"WHERE {owner} = %s AND ({flag} OR {alert} IS NOT DISTINCT FROM %s)",
+        [root, incident.pk, root],
+    )
 
 
 def _publish_root_cause(incident: Incident, previous: str, actor=None) -> None:
@@ -180,7 +199,6 @@ def save_states(incidents) -> None:
     incidents = list(incidents)
     if not incidents:
         return
-    now = timezone.now()
     fields = [Incident._meta.get_field(name) for name in STATE_FIELDS]
     connection = connections[router.db_for_write(Incident)]
     quote = connection.ops.quote_name
@@ -189,12 +207,68 @@ def save_states(incidents) -> None:
         ", ".join(f"{quote(f.column)} = %s" for f in fields),
         quote(Incident._meta.pk.column),
     )
+    rows = _state_rows(incidents, fields, connection)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _state_rows(incidents, fields, connection) -> list[list]:
+    now = timezone.now()
     rows = []
     for incident in incidents:
         incident.updated_at = now  # what auto_now would do in save()
         rows.append([f.get_db_prep_save(getattr(incident, f.attname), connection) for f in fields] + [incident.pk])
+    return rows
+
+
+def _flush_in_one_statement(links: list, keys: list, incidents: list, resync: list) -> None:
+    """PostgreSQL: a flush's writes as one statement of data-modifying CTEs: the keys (ON
+    CONFLICT DO NOTHING, as bulk_create's ignore_conflicts), each incident's state, the root flags
+    of links already stored, and last the new links, whose ids come back as bulk_create sets them.
+    One round trip for a webhook instead of four to six; the rows written are the same."""
+    connection = connections[router.db_for_write(Incident)]
+    quote = connection.ops.quote_name
+    parts, params = [], []
+    if keys:
+        table = quote(CorrelationKey._meta.db_table)
+        cols = [CorrelationKey._meta.get_field(n).column for n in ("organization", "incident", "key")]
+        parts.append(
+            f"INSERT INTO {table} ({', '.join(quote(c) for c in cols)}) "
+            "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[]) ON CONFLICT DO NOTHING"
+        )
+        params += [[k.organization_id for k in keys], [k.incident_id for k in keys], [k.key for k in keys]]
+    fields = [Incident._meta.get_field(name) for name in STATE_FIELDS]
+    update = "UPDATE {} SET {} WHERE {} = %s".format(
+        quote(Incident._meta.db_table),
+        ", ".join(f"{quote(f.column)} = %s" for f in fields),
+        quote(Incident._meta.pk.column),
+    )
+    for row in _state_rows(incidents, fields, connection):
+        parts.append(update)
+        params += row
+    for incident in resync:
+        sql, args = _root_flags_sql(connection, incident)
+        parts.append(sql)
+        params += args
+    meta = IncidentAlert._meta
+    columns = [f for f in meta.concrete_fields if not f.primary_key]
+    values = []
+    for link in links:
+        values.append("(" + ", ".join(["%s"] * len(columns)) + ")")
+        params += [f.get_db_prep_save(f.pre_save(link, True), connection) for f in columns]
+    final = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "
+        f"VALUES {', '.join(values)} RETURNING {quote(meta.pk.column)}"
+        if links
+        else "SELECT 1"
+    )
+    ctes = ", ".join(f"w{i} AS ({sql})" for i, sql in enumerate(parts))
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.execute((f"WITH {ctes} " if ctes else "") + final, params)
+        if links:
+            for link, (pk,) in zip(links, cursor.fetchall(), strict=True):
+                link.pk = pk
+                link._state.adding, link._state.db = False, connection.alias
 
 
 def publish_alert_added(incident: Incident, alert: Alert, *, actor, strategy: str, reason: str, summary=None) -> None:
@@ -235,6 +309,8 @@ class PendingMembership:
         self.touched: dict[int, Incident] = {}
         self._root_before: dict[int, int | None] = {}
         self._had_links: dict[int, bool] = {}
+        # Incidents inserted with their state already applied (just opened, nothing joined since).
+        self._clean: set[int] = set()
 
     def add(
         self,
@@ -245,13 +321,22 @@ class PendingMembership:
         reason: str,
         user=None,
         announce: bool = True,
+        opened: bool = False,
     ) -> IncidentAlert:
-        """Link an alert (in no incident yet); returns the link, saved at flush()."""
+        """Link an alert (in no incident yet); returns the link, saved at flush().
+
+        `opened`: the incident was just inserted with this alert already folded into its state
+        (`open_with`), so only the link and keys remain to be written.
+        """
         node_id = self.graph.node_for(alert.service, alert.environment)
         if incident.pk not in self.touched:
             self.touched[incident.pk] = incident
             self._root_before[incident.pk] = incident.root_cause_alert_id
-            self._had_links[incident.pk] = incident.alert_count > 0
+            self._had_links[incident.pk] = incident.alert_count > 0 and not opened
+        if opened:
+            self._clean.add(incident.pk)
+        else:
+            self._clean.discard(incident.pk)
         link = IncidentAlert(
             organization_id=incident.organization_id,
             incident=incident,
@@ -267,6 +352,8 @@ class PendingMembership:
             if incident.pk not in holding:
                 holding.add(incident.pk)
                 self.keys.append(CorrelationKey(organization_id=incident.organization_id, incident=incident, key=key))
+        if opened:
+            return link
         previous = incident.root_cause_service_name
         changed = _join(incident, alert, node_id, strategy, self.graph)
         if announce:
@@ -278,13 +365,26 @@ class PendingMembership:
     def flush(self) -> None:
         for link in self.links:
             link.is_root_cause = link.alert_id == link.incident.root_cause_alert_id
-        IncidentAlert.objects.bulk_create(self.links)
-        CorrelationKey.objects.bulk_create(self.keys, ignore_conflicts=True)
-        save_states(self.touched.values())
-        for pk, incident in self.touched.items():
-            if self._had_links[pk] and incident.root_cause_alert_id != self._root_before[pk]:
+        resync = [
+            incident
+            for pk, incident in self.touched.items()
+            if self._had_links[pk] and incident.root_cause_alert_id != self._root_before[pk]
+        ]
+        dirty = [i for pk, i in self.touched.items() if pk not in self._clean]
+        if connections[router.db_for_write(Incident)].vendor == "postgresql":
+            _flush_in_one_statement(self.links, self.keys, dirty, resync)
+        else:
+            IncidentAlert.objects.bulk_create(self.links)
+            CorrelationKey.objects.bulk_create(self.keys, ignore_conflicts=True)
+            save_states(dirty)
+            for incident in resync:
                 _sync_root_flags(incident)
         self._reset()
+
+
+def open_with(incident: Incident, alert: Alert, graph: TopologyGraph) -> None:
+    """Fold an incident's first alert into its unsaved state, so one INSERT writes it whole."""
+    _join(incident, alert, graph.node_for(alert.service, alert.environment), Strategy.OPENED, graph)
 
 
 def _join(incident: Incident, alert: Alert, node_id: int | None, strategy: str, graph: TopologyGraph) -> bool:
