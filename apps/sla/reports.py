@@ -63,8 +63,8 @@ def _clock_figures_python(sla: SLADefinition, start: datetime, end: datetime) ->
     clocks = list(SLAClock.objects.filter(sla=sla, started_at__gte=start, started_at__lt=end).values(
         "id", "subject_kind", "subject_id", "target", "elapsed_seconds", "stopped_at", "started_at"))
     items = {(c["subject_kind"], c["subject_id"]) for c in clocks}
-    breached_ids = set(SLABreach.objects.filter(clock_id__in=[c["id"] for c in clocks])
-                       .values_list("clock_id", flat=True))
+    breached_ids = set(SLABreach.objects.filter(clock__sla=sla, clock__started_at__gte=start,
+                                                clock__started_at__lt=end).values_list("clock_id", flat=True))
     breached = {(c["subject_kind"], c["subject_id"]) for c in clocks if c["id"] in breached_ids}
     figures = {"items": items, "breached": breached}
     for target in (Target.MTTA, Target.MTTR):
@@ -77,13 +77,13 @@ def _clock_figures_python(sla: SLADefinition, start: datetime, end: datetime) ->
     return figures
 
 
+# Items (an alert or incident, whatever its clocks) and the items with a breach, hashed by item.
 _ITEMS_SQL = """
-    SELECT count(DISTINCT c.subject_id) FILTER (WHERE c.subject_kind = 'alert')
-           + count(DISTINCT c.subject_id) FILTER (WHERE c.subject_kind = 'incident'),
-           count(DISTINCT c.subject_id) FILTER (WHERE c.subject_kind = 'alert' AND b.id IS NOT NULL)
-           + count(DISTINCT c.subject_id) FILTER (WHERE c.subject_kind = 'incident' AND b.id IS NOT NULL)
-    FROM {clock} c LEFT JOIN {breach} b ON b.clock_id = c.id
-    WHERE c.{owner} = %s AND c.started_at >= %s AND c.started_at < %s"""
+    SELECT count(*), count(*) FILTER (WHERE breached) FROM (
+        SELECT c.subject_kind, c.subject_id, bool_or(b.id IS NOT NULL) AS breached
+        FROM {clock} c LEFT JOIN {breach} b ON b.clock_id = c.id
+        WHERE c.{owner} = %s AND c.started_at >= %s AND c.started_at < %s
+        GROUP BY c.subject_kind, c.subject_id) items"""
 
 _TIMES_SQL = """
     SELECT target, count(*), avg(elapsed_seconds) / 60,
@@ -92,8 +92,8 @@ _TIMES_SQL = """
     FROM {clock} WHERE sla_id = %s AND started_at >= %s AND started_at < %s AND stopped_at IS NOT NULL
     GROUP BY target"""
 
-# The union of the MTTR clocks' open spans (clipped to the period), as gaps and islands: a span
-# starts a new island when it begins after every earlier span ended.
+# The length of the union of the MTTR clocks' open spans (clipped to the period), in one pass:
+# sorted by start, a span adds what lies past the latest end of the spans before it.
 _DOWN_SQL = """
     WITH spans AS (
         SELECT greatest(started_at, %(start)s) AS s, least(coalesce(stopped_at, %(end)s), %(end)s) AS e
@@ -101,13 +101,11 @@ _DOWN_SQL = """
               AND started_at < %(end)s),
     ordered AS (
         SELECT s, e, max(e) OVER (ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before
-        FROM spans WHERE e > s),
-    islands AS (
-        SELECT s, e, count(*) FILTER (WHERE before IS NULL OR s > before) OVER (ORDER BY s, e) AS island
-        FROM ordered)
+        FROM spans WHERE e > s)
     SELECT (SELECT count(*) FROM spans),
-           coalesce(sum(extract(epoch FROM finish - begin)), 0)
-    FROM (SELECT min(s) AS begin, max(e) AS finish FROM islands GROUP BY island) merged"""
+           coalesce(sum(extract(epoch FROM e - greatest(s, coalesce(before, s)))) FILTER (WHERE e > before
+                                                                                         OR before IS NULL), 0)
+    FROM ordered"""
 
 
 def _sql(query: str, params, **names) -> list[tuple]:
@@ -174,8 +172,11 @@ def _sla_figures(sla: SLADefinition, start: datetime, end: datetime) -> dict:
     }
 
 
-def _overall(organization_id: int, start: datetime, end: datetime, items: set, breached: set) -> tuple[int, int]:
+def _overall(organization_id: int, start: datetime, end: datetime, items, breached, rows: list) -> tuple[int, int]:
     """Items (and items breached) over every SLA: each item counts once however many SLAs cover it."""
+    counted = [r for r in rows if r.total_incidents]
+    if len(counted) <= 1:  # one SLA with items: its own figures
+        return (counted[0].total_incidents, counted[0].breached_incidents) if counted else (0, 0)
     if _in_sql():
         return tuple(_sql(_ITEMS_SQL, [organization_id, start, end], owner="organization_id")[0])
     return len(items), len(breached)
@@ -192,14 +193,14 @@ def report_generate(*, organization_id: int, period_start: datetime, period_end:
         organization_id=organization_id, period_start=period_start, period_end=period_end,
         defaults={"generated_at": now, **({"created_by": user} if user else {})})
     report.slas.all().delete()
-    all_items, all_breached, by_type, reasons, breach_count = set(), set(), Counter(), Counter(), 0
+    all_items, all_breached, by_type, reasons, breach_count, rows = set(), set(), Counter(), Counter(), 0, []
     for sla in SLADefinition.objects.filter(organization_id=organization_id).order_by("name"):
         figures = _sla_figures(sla, period_start, period_end)
         items, breached = figures.pop("_items"), figures.pop("_breached")
         if not figures["total_incidents"] and not sla.is_active:
             continue
-        SLAReport.objects.create(organization_id=organization_id, report=report, sla=sla,
-                                 period_start=period_start, period_end=period_end, **figures)
+        rows.append(SLAReport.objects.create(organization_id=organization_id, report=report, sla=sla,
+                                             period_start=period_start, period_end=period_end, **figures))
         if not isinstance(items, int):
             all_items |= items
             all_breached |= breached
@@ -208,7 +209,7 @@ def report_generate(*, organization_id: int, period_start: datetime, period_end:
             by_type[(b["type"], sla.name)] += 1
             if b["reason"]:
                 reasons[b["reason"]] += 1
-    total, breached_total = _overall(organization_id, period_start, period_end, all_items, all_breached)
+    total, breached_total = _overall(organization_id, period_start, period_end, all_items, all_breached, rows)
     report.total_items, report.breached_items, report.breach_count = total, breached_total, breach_count
     report.overall_compliance = _r(100.0 * (total - breached_total) / total) if total else None
     report.breaches_by_type = [{"type": t, "sla": name, "count": n}
