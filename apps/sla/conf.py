@@ -12,6 +12,11 @@ def timer_batch() -> int:
     return setting("SLA_TIMER_BATCH", 500)
 
 
+def tick_budget_seconds() -> float:
+    """Seconds one tick goes on claiming batch after batch while timers are still due."""
+    return setting("SLA_TICK_BUDGET_SECONDS", 20)
+
+
 def report_channel() -> str:
     """Notification channel (name, or channel type) that receives the monthly report by e-mail."""
     return setting("SLA_REPORT_CHANNEL", "email")

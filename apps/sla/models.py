@@ -259,3 +259,28 @@ class SLAReport(OrgOwnedModel):
 
     def __str__(self):
         return f"{self.sla} {self.period_start:%Y-%m}"
+
+
+class SLO(OrgOwnedModel):
+    """An error-budget SLO: SLI = errors / total (two PromQL queries of a metric source), objective, window.
+
+    The queries follow Sloth's convention: `{{.window}}` stands for the range, e.g.
+    `sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))`.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    source = models.ForeignKey("metrics.MetricSource", on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("metric source"))
+    error_query = models.TextField(_("error query"), help_text=_("PromQL of bad events; {{.window}} is the range."))
+    total_query = models.TextField(_("total query"), help_text=_("PromQL of all events; {{.window}} is the range."))
+    objective = models.FloatField(_("objective (%)"), default=99.9)
+    window_days = models.PositiveIntegerField(_("window (days)"), default=30)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("SLO")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="sla_slo_name")]
+
+    def __str__(self):
+        return self.name

@@ -96,3 +96,41 @@ def test_monthly_report_is_generated_and_emailed_once(org_a, november, run_commi
     assert mail.rcpt_tos == ["sla@example.com"]
     body = mail.message.get_body(("plain",)).get_content()
     assert "Overall Compliance: 60.0%" in body and "Critical SLA" in body
+
+
+def test_sql_aggregates_equal_the_row_by_row_figures(org_a):
+    """PostgreSQL's aggregation (counts, means, percentile_disc, the spans' union) against the
+    row-by-row computation: overlapping, nested, open and clipped MTTR spans, even and odd counts,
+    alerts and incidents sharing ids, breaches."""
+    from apps.sla import reports
+
+    sla = SLADefinitionFactory(organization=org_a, name="Mixed", target_mtta_minutes=5, target_mttr_minutes=30)
+    spans = [(0, 50), (10, 20), (40, 90), (200, 230), (230, 260), (300, None), (-30, 20)]  # minutes from NOV + 1 day
+    day = NOV + timedelta(days=1)
+    for n, (begin, finish) in enumerate(spans):
+        started = day + timedelta(minutes=begin)
+        for kind in ("alert", "incident") if n % 2 else ("alert",):
+            clock = SLAClockFactory(
+                organization=org_a, sla=sla, subject_kind=kind, subject_id=n, target="mttr", target_seconds=1800,
+                started_at=started, elapsed_seconds=(finish - begin) * 60 if finish is not None else 0,
+                stopped_at=day + timedelta(minutes=finish) if finish is not None else None)
+            SLAClockFactory(organization=org_a, sla=sla, subject_kind=kind, subject_id=n, target="mtta",
+                            started_at=started, elapsed_seconds=60 * (n + 1), stopped_at=started + timedelta(minutes=n))
+            if n in (1, 4):
+                SLABreachFactory(organization=org_a, clock=clock, sla=sla, breach_type="mttr", target_value=30,
+                                 actual_value=40, breached_at=started + timedelta(minutes=30))
+    # Open at the period's end:
+    SLAClockFactory(organization=org_a, sla=sla, target="mttr", started_at=DEC - timedelta(minutes=10))
+    in_sql = reports._clock_figures_sql(sla, NOV, DEC)
+    by_rows = reports._clock_figures_python(sla, NOV, DEC)
+    by_rows["items"], by_rows["breached"] = len(by_rows["items"]), len(by_rows["breached"])
+    assert in_sql["items"] == 11 and in_sql["breached"] == 3  # 7 alerts, 3 incidents, the open one; 2 + 1 breached
+    for key in ("items", "breached", "has_mttr"):
+        assert in_sql[key] == by_rows[key], key
+    assert in_sql["down"] == pytest.approx(by_rows["down"])
+    # -30 to 90, 200 to 260, 300 to the period's end (which swallows the last clock's 10 minutes).
+    assert in_sql["down"] == pytest.approx((120 + 60) * 60 + (DEC - day - timedelta(minutes=300)).total_seconds())
+    for target in ("mtta", "mttr"):
+        assert in_sql[target] == pytest.approx(by_rows[target]), target
+    report = services.report_generate(organization_id=org_a.pk, period_start=NOV, period_end=DEC)
+    assert (report.total_items, report.breached_items) == (11, 3)
