@@ -156,7 +156,7 @@ def links(weigher, incidents, window: timedelta) -> list[Link]:
                     )
                 )
         else:
-            co = _co_cause(weigher, incident, root, delay, late)
+            co = _co_cause(weigher, incident, root, delay, late) or _failing_cause_member(weigher, incident, w)
             if co:
                 found.append(Link(incident, "co-cause", 1, delay, True, co))
     found.sort(key=Link.rank)
@@ -179,6 +179,28 @@ def _co_cause(weigher, incident: Incident, root: int, delay: float, late: float)
                 f"cause {incident.root_cause_service_name}, and {alert.service} alerted {_ago(delay)} from it: "
                 "they failed together."
             )
+    return ""
+
+
+def _failing_cause_member(weigher, incident: Incident, window: float) -> str:
+    """The alert's service already fails in this incident as a cause (another failing member depends
+    on it directly), and its latest alert there is within the window: the same failure goes on, so
+    a further alert of it joins, whatever order the alerts arrived in. (Without this, an alert that
+    arrived after two incidents were merged around that service would open a third.)"""
+    alert, graph, node = weigher.alert, weigher.graph, weigher.node
+    stats_by_name = incident.service_stats or {}
+    mine = next((st for st in stats_by_name.values() if st.get("node") == node), None)
+    if mine is None or node is None:
+        return ""
+    last = _time(mine, "last_seen")
+    if last is None or abs((alert.starts_at - last).total_seconds()) > window:
+        return ""
+    dependents = graph.dependents.get(node, set())
+    for name, stats in stats_by_name.items():
+        if stats.get("node") in dependents:
+            return (f"Causal: {alert.service} already fails in this incident as a cause of {name}, which depends "
+                    f"on it directly; its latest alert there was {_ago((alert.starts_at - last).total_seconds())} "
+                    "earlier, within the window.")
     return ""
 
 
