@@ -61,6 +61,18 @@ def source_update(*, source: LogSource, **fields) -> LogSource:
     return source
 
 
+def query_save(*, query: LogQuery, organization, created_by=None) -> LogQuery:
+    """Create or update a saved query template; its source must belong to the same organisation."""
+    if query.source.organization_id != organization.pk:
+        raise ValueError("source of another organisation")
+    query.organization = organization
+    if query.pk is None:
+        query.created_by = created_by
+    query.full_clean()
+    query.save()
+    return query
+
+
 def _clear_default(source: LogSource) -> None:
     LogSource.objects.filter(organization_id=source.organization_id, team_id=source.team_id, is_default=True).exclude(
         pk=source.pk).update(is_default=False)
