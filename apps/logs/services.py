@@ -298,7 +298,7 @@ def _llm_summary(row: AlertLogContext, provider) -> tuple[str, str] | None:
     max_tokens = min(300, provider.max_output_tokens or 300)
     try:
         with transaction.atomic():
-            call = call_reserve(provider=provider, purpose=CallPurpose.ANALYSIS,
+            call = call_reserve(provider=provider, purpose=CallPurpose.LOG_SUMMARY,
                                 estimated_tokens=estimate_tokens(summarising.SYSTEM_PROMPT + prompt) + max_tokens)
     except LimitExceeded as exc:
         logger.info("logs: LLM summary of context %s not sent: %s", row.pk, exc)

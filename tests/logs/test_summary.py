@@ -89,6 +89,7 @@ def test_an_llm_summarises_a_storm_once_off_the_alert_path(loki, llm, org_a, use
     assert {c.summary_by for c in contexts} == {"OpenAI (gpt-4o-mini-2024-07-18)"}
     [call] = LLMCall.objects.filter(provider=provider)
     assert call.status == "ok" and call.analysis_id is None
+    assert call.purpose == "logs" and call.get_purpose_display() == "Log summary"  # not counted as analysis
     # Cached on the context: a redelivered task, and the alert page, ask the LLM nothing more.
     assert tasks.summarise_contexts.apply(args=[[c.pk for c in contexts]], throw=True).get() == 0
     client.force_login(users_a["viewer"])
@@ -115,3 +116,4 @@ def test_small_windows_are_not_sent_to_the_llm(loki, llm, org_a, django_capture_
     with django_capture_on_commit_callbacks(execute=True) as queued:
         [row] = services.contexts_fetch(alerts=[AlertFactory(organization=org_a, starts_at=at(32))])
     assert row.entries == 50 and row.summary_by == "built-in" and not queued and stub.requests == []
+
