@@ -41,6 +41,7 @@ class CallPurpose(models.TextChoices):
     ANALYSIS = "analysis", _("Analysis")
     REPAIR = "repair", _("Retry after invalid output")
     TEST = "test", _("Connection test")
+    LOG_SUMMARY = "logs", _("Log summary")
 
 
 class CallStatus(models.TextChoices):

@@ -61,6 +61,18 @@ def source_update(*, source: LogSource, **fields) -> LogSource:
     return source
 
 
+def query_save(*, query: LogQuery, organization, created_by=None) -> LogQuery:
+    """Create or update a saved query template; its source must belong to the same organisation."""
+    if query.source.organization_id != organization.pk:
+        raise ValueError("source of another organisation")
+    query.organization = organization
+    if query.pk is None:
+        query.created_by = created_by
+    query.full_clean()
+    query.save()
+    return query
+
+
 def _clear_default(source: LogSource) -> None:
     LogSource.objects.filter(organization_id=source.organization_id, team_id=source.team_id, is_default=True).exclude(
         pk=source.pk).update(is_default=False)
@@ -286,7 +298,7 @@ def _llm_summary(row: AlertLogContext, provider) -> tuple[str, str] | None:
     max_tokens = min(300, provider.max_output_tokens or 300)
     try:
         with transaction.atomic():
-            call = call_reserve(provider=provider, purpose=CallPurpose.ANALYSIS,
+            call = call_reserve(provider=provider, purpose=CallPurpose.LOG_SUMMARY,
                                 estimated_tokens=estimate_tokens(summarising.SYSTEM_PROMPT + prompt) + max_tokens)
     except LimitExceeded as exc:
         logger.info("logs: LLM summary of context %s not sent: %s", row.pk, exc)

@@ -15,7 +15,7 @@ from apps.analysis.subjects import Subject
 from apps.logs import services, tasks
 from apps.logs.models import AlertLogContext
 from tests.alerts.factories import AlertFactory
-from tests.analysis.conftest import check_openai_request, openai_completion
+from tests.analysis.conftest import anthropic_message, check_anthropic_request, check_openai_request, openai_completion
 from tests.analysis.factories import AnalysisPolicyFactory
 from tests.logs.conftest import LokiStub, assert_loki_request, at, loki_streams
 from tests.logs.factories import LogSourceFactory
@@ -89,6 +89,7 @@ def test_an_llm_summarises_a_storm_once_off_the_alert_path(loki, llm, org_a, use
     assert {c.summary_by for c in contexts} == {"OpenAI (gpt-4o-mini-2024-07-18)"}
     [call] = LLMCall.objects.filter(provider=provider)
     assert call.status == "ok" and call.analysis_id is None
+    assert call.purpose == "logs" and call.get_purpose_display() == "Log summary"  # not counted as analysis
     # Cached on the context: a redelivered task, and the alert page, ask the LLM nothing more.
     assert tasks.summarise_contexts.apply(args=[[c.pk for c in contexts]], throw=True).get() == 0
     client.force_login(users_a["viewer"])
@@ -115,3 +116,28 @@ def test_small_windows_are_not_sent_to_the_llm(loki, llm, org_a, django_capture_
     with django_capture_on_commit_callbacks(execute=True) as queued:
         [row] = services.contexts_fetch(alerts=[AlertFactory(organization=org_a, starts_at=at(32))])
     assert row.entries == 50 and row.summary_by == "built-in" and not queued and stub.requests == []
+
+
+def test_an_anthropic_provider_summarises_through_the_messages_api(loki, org_a, django_capture_on_commit_callbacks):
+    """The same summary through an Anthropic-compatible loopback server checking the Messages API."""
+    with LokiStub("anthropic") as stub:
+        stub.validate(check_anthropic_request)
+        stub.respond(200, json=anthropic_message(LLM_TEXT, input_tokens=650, output_tokens=35))
+        provider = LLMProvider.objects.create(organization=org_a, name="Claude", kind="anthropic",
+                                              base_url=stub.url, model="claude-sonnet-4-5",
+                                              api_key="sk-ant-test-456", timeout_seconds=2, max_retries=0)
+        AnalysisPolicyFactory(organization=org_a, provider=provider)
+        loki.respond(200, json=loki_streams(MANY))
+        alert = AlertFactory(organization=org_a, starts_at=at(32))
+        with django_capture_on_commit_callbacks(execute=True):
+            [row] = services.contexts_fetch(alerts=[alert])
+        stub.assert_no_contract_errors()
+        [request] = stub.requests
+    assert request.header("x-api-key") == "sk-ant-test-456"
+    assert "on-call engineer" in request.json["system"] and request.json["max_tokens"] <= 300
+    [message] = request.json["messages"]
+    assert "java.lang.OutOfMemoryError: Java heap space at PaymentProcessor.java:234 (20×" in message["content"]
+    row.refresh_from_db()
+    assert row.summary == LLM_TEXT and row.summary_by == "Claude (claude-sonnet-4-5-20250929)"
+    [call] = LLMCall.objects.filter(provider=provider)
+    assert (call.status, call.purpose, call.prompt_tokens, call.completion_tokens) == ("ok", "logs", 650, 35)
