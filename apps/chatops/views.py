@@ -1,7 +1,6 @@
 """Portal: link a chat account (from Slack's signed button), list and unlink your linked accounts."""
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.generic import View
