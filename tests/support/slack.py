@@ -97,3 +97,30 @@ def web_api(req) -> None:
     if method == "conversations.create":
         name = args["name"]
         assert len(name) <= 80 and name == name.lower() and " " not in name, name
+
+
+def oauth_v2_access(client_id: str, client_secret: str, redirect_uri: str):
+    """A validator for `oauth.v2.access` (docs.slack.dev/reference/methods/oauth.v2.access): a POST,
+    form-encoded or JSON, the app's client_id/client_secret (HTTP Basic, as Slack recommends, or as
+    arguments), the `code` from the callback, and the same `redirect_uri` the authorize step sent."""
+    import base64
+
+    def check(req) -> None:
+        assert req.method == "POST", req.method
+        assert req.path == "/api/oauth.v2.access", req.path
+        kind = (req.header("content-type") or "").split(";")[0].strip()
+        if kind == "application/json":
+            args = req.json
+        else:
+            assert kind == "application/x-www-form-urlencoded", kind
+            args = {k: v[0] for k, v in parse_qs(req.text).items()}
+        auth = req.header("authorization") or ""
+        if auth.startswith("Basic "):
+            given_id, _sep, given_secret = base64.b64decode(auth[6:]).decode().partition(":")
+        else:
+            given_id, given_secret = args.get("client_id", ""), args.get("client_secret", "")
+        assert (given_id, given_secret) == (client_id, client_secret), "bad client_id/client_secret"
+        assert args.get("code"), "oauth.v2.access needs the code"
+        given = args.get("redirect_uri")
+        assert given == redirect_uri, f"redirect_uri {given!r} != {redirect_uri!r}"
+    return check
