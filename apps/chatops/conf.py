@@ -1,4 +1,6 @@
 """ChatOps settings, with defaults (override in the environment-driven settings)."""
+import os
+
 from django.conf import settings
 
 
@@ -53,3 +55,8 @@ def slack_api_url() -> str:
 
 def oauth_state_max_age() -> int:
     return int(getattr(settings, "CHATOPS_OAUTH_STATE_MAX_AGE", 10 * 60))
+
+
+def slack_app_token() -> str:
+    """An app-level token (xapp-…) for Socket Mode, used by workspaces that have none of their own."""
+    return str(getattr(settings, "CHATOPS_SLACK_APP_TOKEN", "") or os.environ.get("CHATOPS_SLACK_APP_TOKEN", ""))
