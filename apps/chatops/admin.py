@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from aiops.admin import OrgScopedAdmin
 
-from .models import ChatIdentity, SlackChannel, SlackWorkspace, TeamsWebhook
+from .models import ChatIdentity, IncidentChannel, SlackChannel, SlackWorkspace, TeamsWebhook
 
 
 @admin.register(SlackWorkspace)
@@ -22,7 +22,8 @@ class SlackWorkspaceAdmin(OrgScopedAdmin):
     readonly_fields = ["request_url", "created_by"]
 
     def get_fields(self, request, obj=None):
-        fields = ["name", "team_id", "bot_token", "signing_secret", "app_token", "api_url", "enabled", "request_url"]
+        fields = ["name", "team_id", "bot_token", "signing_secret", "app_token", "api_url", "enabled",
+                  "incident_channel_severity", "request_url"]
         return fields + (["organization"] if request.user.is_superuser else [])
 
     @admin.display(description=_("Slack request URL (slash command, interactivity)"))
@@ -78,3 +79,19 @@ class SlackChannelAdmin(OrgScopedAdmin):
         if obj.workspace_id and not obj.organization_id:
             obj.organization_id = obj.workspace.organization_id
         super().save_model(request, obj, form, change)
+
+
+@admin.register(IncidentChannel)
+class IncidentChannelAdmin(OrgScopedAdmin):
+    """Incidents' chat links: opened by the incident-channel subscriber, read-only here."""
+
+    list_display = ["__str__", "incident", "workspace", "created_at"]
+    list_select_related = ["incident", "workspace"]
+    search_fields = ["name", "channel_id"]
+    readonly_fields = ["incident", "workspace", "channel_id", "name", "invited", "card_ts", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -8,8 +8,11 @@ class ChatopsConfig(AppConfig):
     verbose_name = _("ChatOps")
 
     def ready(self):
+        from aiops import events
         from apps.notifications.messages import register_message_extender
 
+        from . import tasks
         from .buttons import extend_message
 
         register_message_extender(extend_message)
+        events.subscribe("incident.created", tasks.open_incident_channels, queue="default")

@@ -105,6 +105,8 @@ def slack(request):
         return JsonResponse({"response_type": "ephemeral", "text": _("Working on it…")})
     if body.get("type") == "block_actions":
         transaction.on_commit(lambda: tasks.slack_action.delay(workspace.pk, body))
+    elif body.get("type") == "view_submission":  # the Run-runbook parameter modal; an empty 200 closes it
+        transaction.on_commit(lambda: tasks.slack_view_submission.delay(workspace.pk, body))
     return HttpResponse(status=200)
 
 

@@ -26,6 +26,12 @@ class SlackWorkspace(OrgOwnedModel, CreatedByMixin):
     api_url = models.URLField(_("Web API base URL"), blank=True,
                               help_text=_("Leave empty for https://slack.com/api/."))
     enabled = models.BooleanField(_("enabled"), default=True)
+    incident_channel_severity = models.CharField(
+        _("incident channels from severity"), max_length=10, blank=True,
+        choices=[("critical", _("Critical")), ("warning", _("Warning")), ("info", _("Info"))],
+        help_text=_("Open a #inc-<number>-<title> channel for each new incident at or above this severity; "
+                    "empty = never."),
+    )
 
     class Meta:
         db_table = "chatops_slack_workspaces"
@@ -110,3 +116,27 @@ class SlackChannel(OrgOwnedModel):
             problems["team"] = _("The team belongs to another organisation.")
         if problems:
             raise ValidationError(problems)
+
+
+class IncidentChannel(OrgOwnedModel):
+    """An incident's chat link: the Slack channel opened for it (one per incident and workspace)."""
+
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.CASCADE, related_name="chat_links",
+                                 verbose_name=_("incident"))
+    workspace = models.ForeignKey(SlackWorkspace, on_delete=models.CASCADE, related_name="incident_channels",
+                                  verbose_name=_("workspace"))
+    channel_id = models.CharField(_("Slack channel ID"), max_length=32)
+    name = models.CharField(_("name"), max_length=80)
+    invited = models.JSONField(_("invited Slack users"), default=list, blank=True)
+    card_ts = models.CharField(_("incident card message ts"), max_length=32, blank=True)
+
+    class Meta:
+        db_table = "chatops_incident_channels"
+        ordering = ["-created_at"]
+        verbose_name = _("incident channel")
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "workspace"], name="chatops_incident_channel_unique"),
+        ]
+
+    def __str__(self):
+        return f"#{self.name}"

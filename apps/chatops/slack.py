@@ -113,14 +113,22 @@ def _value_of(action: dict) -> str:
     return str(value or "")[:100]
 
 
-def _run_click(actor: Actor, value: str) -> Reply:
-    """A value "runbook:<id>:alert:<id>": run a suggested runbook for the alert (the portal's Run, same rules)."""
+def _run_click(actor: Actor, value: str, *, workspace=None, payload=None) -> Reply | None:
+    """A value "runbook:<id>:alert:<id>": run a suggested runbook for the alert (the portal's Run, same rules).
+
+    A runbook with parameters only a person can give opens the parameter modal instead (None: no reply)."""
+    from . import modals
+
     parts = value.split(":")
     if len(parts) != 4 or parts[0] != "runbook" or parts[2] != "alert":
         raise CommandError(_("this button does not apply to %(key)r") % {"key": value[:40]})
     require(actor, Role.OPERATOR, "running a runbook")
     alert = commands._visible_alert(actor, parts[3])
-    return commands.run_runbook(actor, commands.runbook_lookup(actor, parts[1]), alert=alert)
+    runbook = commands.runbook_lookup(actor, parts[1])
+    trigger_id = str((payload or {}).get("trigger_id") or "")[:100]
+    if workspace is not None and trigger_id and modals.typed_parameters(runbook):
+        return modals.open_modal(workspace, trigger_id, runbook, alert, _channel_of(payload))
+    return commands.run_runbook(actor, runbook, alert=alert)
 
 
 def view_reply(actor: Actor, key: str) -> Reply:
@@ -179,7 +187,7 @@ def handle_action(workspace: SlackWorkspace, payload: dict) -> Reply | None:
         if action_id == VIEW:
             return view_reply(actor, value)
         if action_id == RUN:
-            return _run_click(actor, value)
+            return _run_click(actor, value, workspace=workspace, payload=payload)
         if action_id in (APPROVE, REJECT):
             kind, _sep, ident = value.partition(":")
             if kind != "execution":

@@ -13,7 +13,7 @@ import re
 from django.db import connections
 from django.utils.translation import gettext as _
 
-from . import tasks
+from . import conf, tasks
 from .models import SlackWorkspace
 
 logger = logging.getLogger(__name__)
@@ -57,4 +57,19 @@ def build_handler(workspace: SlackWorkspace):
         if ours(body) and body.get("type") == "block_actions":
             _enqueue(tasks.slack_action, workspace_id, body)
 
-    return SocketModeHandler(app, app_token=workspace.app_token)
+    return SocketModeHandler(app, app_token=workspace.app_token or conf.slack_app_token())
+
+
+def socket_workspaces() -> list[SlackWorkspace]:
+    """The enabled workspaces Socket Mode connects: their own app-level token, or CHATOPS_SLACK_APP_TOKEN."""
+    fallback = bool(conf.slack_app_token())
+    return [w for w in SlackWorkspace.objects.filter(enabled=True) if w.app_token or fallback]
+
+
+def wanted() -> bool:
+    """Whether `make run` (runstack) should supervise a Socket Mode process."""
+    try:
+        return bool(socket_workspaces())
+    except Exception:  # no database yet (before migrate): nothing to connect
+        logger.warning("socket mode check failed", exc_info=True)
+        return False

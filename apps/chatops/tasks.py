@@ -20,3 +20,22 @@ def slack_action(workspace_id: int, payload: dict) -> None:
     reply = slack.handle_action(workspace, payload)
     if reply is not None:
         slack.respond(str(payload.get("response_url", "")), reply)
+
+
+@shared_task(name="chatops.slack_view_submission", queue="default", ignore_result=True)
+def slack_view_submission(workspace_id: int, payload: dict) -> None:
+    from . import modals
+
+    workspace = SlackWorkspace.objects.filter(pk=workspace_id, enabled=True).select_related("organization").first()
+    if workspace is not None:
+        modals.handle_submission(workspace, payload)
+
+
+@shared_task(name="chatops.open_incident_channels", queue="default", ignore_result=True)
+def open_incident_channels(event: dict) -> int | None:
+    """`incident.created` → the incident's Slack channels (once per event: receipts, aiops.events.consume)."""
+    from aiops import events
+
+    from . import channels
+
+    return events.consume(open_incident_channels.name, event, lambda fresh: channels.on_incident_created(fresh[0]))

@@ -1,15 +1,15 @@
 """Portal: link a chat account (from Slack's signed button), list and unlink your linked accounts."""
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.generic import View
 
 from aiops.exceptions import ActionRefused
+from aiops.roles import Role
 from aiops.views import OrgScopedViewMixin
 
-from . import services
+from . import oauth, services
 from .models import ChatIdentity
 
 
@@ -63,4 +63,46 @@ class LinkView(LoginRequiredMixin, View):
             return render(request, "chatops/link.html", {"linked": True, "workspace": workspace, "name": name})
         return redirect("chatops:accounts")
 
+
+def _callback_uri(request) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    path = reverse("chatops:slack-oauth-callback")
+    base = (getattr(settings, "AIOPS_BASE_URL", "") or getattr(settings, "SITE_URL", "") or "").rstrip("/")
+    return base + path if base else request.build_absolute_uri(path)
+
+
+class SlackInstallView(OrgScopedViewMixin, View):
+    """“Add to Slack”: off to Slack's consent screen with a signed, single-use state (admins only)."""
+
+    required_role = Role.ADMIN
+
+    def get(self, request):
+        try:
+            return redirect(oauth.authorize_url(request, redirect_uri=_callback_uri(request)))
+        except ActionRefused as exc:
+            return render(request, "chatops/install.html", {"error": str(exc)}, status=400)
+
+
+class SlackOAuthCallbackView(LoginRequiredMixin, View):
+    """Slack's redirect back: check the state, exchange the code, store the bot token."""
+
+    def get(self, request):
+        from apps.tenancy.models import Organization
+
+        try:
+            org_id = oauth.check_state(request, request.GET.get("state", ""))
+            if request.GET.get("error"):
+                raise oauth.InstallError(_("The install was cancelled in Slack (%(error)s).") % {
+                    "error": request.GET["error"][:50]})
+            code = request.GET.get("code", "")
+            if not code or len(code) > 500:
+                raise oauth.InstallError(_("Slack sent no install code."))
+            organization = get_object_or_404(Organization, pk=org_id)
+            found = oauth.exchange_code(code, redirect_uri=_callback_uri(request))
+            workspace = oauth.workspace_install(organization=organization, user=request.user, **found)
+        except ActionRefused as exc:
+            return render(request, "chatops/install.html", {"error": str(exc)}, status=400)
+        return render(request, "chatops/install.html", {"workspace": workspace})
 

@@ -1,6 +1,7 @@
 import factory
 
-from apps.chatops.models import ChatIdentity, SlackChannel, SlackWorkspace, TeamsWebhook
+from apps.chatops.models import ChatIdentity, IncidentChannel, SlackChannel, SlackWorkspace, TeamsWebhook
+from tests.incidents.factories import IncidentFactory
 from tests.tenancy.factories import OrganizationFactory, TeamFactory, UserFactory
 
 SAME_ORG = factory.SelfAttribute("..organization")
@@ -47,6 +48,17 @@ class SlackChannelFactory(factory.django.DjangoModelFactory):
     channel_id = factory.Sequence(lambda n: f"C{n:08d}")
     name = factory.Sequence(lambda n: f"#ops-{n}")
     team = factory.SubFactory(TeamFactory, organization=SAME_ORG)
+
+
+class IncidentChannelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IncidentChannel
+
+    organization = factory.SubFactory(OrganizationFactory)
+    incident = factory.SubFactory(IncidentFactory, organization=SAME_ORG)
+    workspace = factory.SubFactory(SlackWorkspaceFactory, organization=SAME_ORG)
+    channel_id = factory.Sequence(lambda n: f"C{n:08d}")
+    name = factory.Sequence(lambda n: f"inc-{n}")
 
 
 def _slack_hook(organization):

@@ -62,3 +62,21 @@ def test_command_and_button_over_socket_mode(socket_slack, response_stub, org_a,
     assert server.contract_errors == []
     assert AlertEvent.objects.filter(alert=alert, kind="acknowledged").count() == 1
     assert len(response_stub.requests) == 2
+
+
+def test_make_run_wants_socket_mode_only_with_an_app_token(org_a, settings, monkeypatch):
+    from apps.chatops.socket_mode import socket_workspaces, wanted
+
+    monkeypatch.delenv("CHATOPS_SLACK_APP_TOKEN", raising=False)
+    settings.CHATOPS_SLACK_APP_TOKEN = ""
+    plain = SlackWorkspaceFactory(organization=org_a, app_token="")
+    assert not wanted()  # a workspace without an app-level token: the HTTP endpoint only
+    settings.CHATOPS_SLACK_APP_TOKEN = "xapp-1-A1-shared"
+    assert wanted() and socket_workspaces() == [plain]
+    settings.CHATOPS_SLACK_APP_TOKEN = ""
+    own = SlackWorkspaceFactory(organization=org_a, app_token="xapp-1-A2-own")
+    SlackWorkspaceFactory(organization=org_a, app_token="xapp-1-A3-off", enabled=False)
+    assert wanted() and socket_workspaces() == [own]
+    settings.CHATOPS_SLACK_APP_TOKEN = None
+    monkeypatch.setenv("CHATOPS_SLACK_APP_TOKEN", "xapp-1-A1-env")
+    assert {w.pk for w in socket_workspaces()} == {plain.pk, own.pk}

@@ -9,6 +9,7 @@ A validator raises AssertionError; the stub answers 400 as Slack would.
 """
 from __future__ import annotations
 
+import json as jsonlib
 from urllib.parse import parse_qs
 
 BLOCK_TYPES = {"section", "context", "actions", "divider", "header", "image", "rich_text", "input"}
@@ -57,6 +58,29 @@ def blocks(items) -> None:
                 element(el)
 
 
+def modal(view: dict) -> None:
+    """A views.open modal (Block Kit "Modals"): title/submit/close plain_text ≤ 24, ≤ 100 blocks,
+    private_metadata ≤ 3000, callback_id ≤ 255; input blocks need a label and a form element."""
+    assert isinstance(view, dict) and view.get("type") == "modal", view
+    _text(view.get("title"), 24, plain_only=True)
+    for key in ("submit", "close"):
+        if key in view:
+            _text(view[key], 24, plain_only=True)
+    items = view.get("blocks") or []
+    assert 0 < len(items) <= 100, "a modal has 1 to 100 blocks"
+    assert len(view.get("private_metadata", "")) <= 3000 and len(view.get("callback_id", "")) <= 255
+    inputs = [b for b in items if b.get("type") == "input"]
+    if inputs:
+        assert "submit" in view, "a modal with input blocks needs a submit button"
+    for block in inputs:
+        _text(block.get("label"), 2000, plain_only=True)
+        el = block.get("element") or {}
+        assert el.get("type") in ("plain_text_input", "static_select", "number_input"), el.get("type")
+        assert el.get("action_id") and len(el["action_id"]) <= 255
+        assert len(el.get("initial_value", "")) <= el.get("max_length", 3000)
+    blocks([b for b in items if b.get("type") != "input"])
+
+
 def message(body: dict) -> None:
     assert body.get("text") or body.get("blocks"), "Slack needs text or blocks"
     blocks(body.get("blocks", []))
@@ -94,6 +118,36 @@ def web_api(req) -> None:
         assert args.get(name), f"{method} needs {name}"
     if method in ("chat.postMessage", "chat.update"):
         message(args)
+    if method == "views.open":
+        view_ = args["view"]
+        modal(jsonlib.loads(view_) if isinstance(view_, str) else view_)
     if method == "conversations.create":
         name = args["name"]
         assert len(name) <= 80 and name == name.lower() and " " not in name, name
+
+
+def oauth_v2_access(client_id: str, client_secret: str, redirect_uri: str):
+    """A validator for `oauth.v2.access` (docs.slack.dev/reference/methods/oauth.v2.access): a POST,
+    form-encoded or JSON, the app's client_id/client_secret (HTTP Basic, as Slack recommends, or as
+    arguments), the `code` from the callback, and the same `redirect_uri` the authorize step sent."""
+    import base64
+
+    def check(req) -> None:
+        assert req.method == "POST", req.method
+        assert req.path == "/api/oauth.v2.access", req.path
+        kind = (req.header("content-type") or "").split(";")[0].strip()
+        if kind == "application/json":
+            args = req.json
+        else:
+            assert kind == "application/x-www-form-urlencoded", kind
+            args = {k: v[0] for k, v in parse_qs(req.text).items()}
+        auth = req.header("authorization") or ""
+        if auth.startswith("Basic "):
+            given_id, _sep, given_secret = base64.b64decode(auth[6:]).decode().partition(":")
+        else:
+            given_id, given_secret = args.get("client_id", ""), args.get("client_secret", "")
+        assert (given_id, given_secret) == (client_id, client_secret), "bad client_id/client_secret"
+        assert args.get("code"), "oauth.v2.access needs the code"
+        given = args.get("redirect_uri")
+        assert given == redirect_uri, f"redirect_uri {given!r} != {redirect_uri!r}"
+    return check

@@ -5,7 +5,8 @@ over the filesystem broker in var/ (aiops/broker.py), so no broker server is nee
 that dies is reported and restarted (aiops/supervisor.py); Ctrl-C stops all three.
 
 `--quiet` (what `make run` passes) keeps the console to warnings and the supervisor's lines;
-without it, one line per request and per task.
+without it, one line per request and per task. With a Slack app-level token (a workspace's, or
+CHATOPS_SLACK_APP_TOKEN), a fourth child runs ChatOps Socket Mode (`chatops_socket_mode`).
 """
 import os
 import sys
@@ -40,8 +41,13 @@ class Command(BaseCommand):
                "--workers", str(web_workers), "--graceful-timeout", "5", "--log-level", level.lower()]
         if not quiet:
             web += ["--access-logfile", "-"]
-        supervisor = Supervisor([Child("worker", worker, env), Child("beat", beat, env), Child("web", web, env)],
-                                out=self.stdout)
+        children = [Child("worker", worker, env), Child("beat", beat, env), Child("web", web, env)]
+        from apps.chatops.socket_mode import wanted as slack_socket_wanted
+
+        if slack_socket_wanted():  # a workspace has an app-level token, or CHATOPS_SLACK_APP_TOKEN is set
+            manage = str(settings.BASE_DIR / "manage.py")
+            children.append(Child("slack-socket", [sys.executable, manage, "chatops_socket_mode"], env))
+        supervisor = Supervisor(children, out=self.stdout)
         self.stdout.write(self.style.SUCCESS(
             f"web on http://{bind}/  (worker and beat running, restarted if they die; Ctrl-C stops)"))
         supervisor.run()

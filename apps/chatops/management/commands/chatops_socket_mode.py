@@ -4,17 +4,17 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from apps.chatops.models import SlackWorkspace
-from apps.chatops.socket_mode import build_handler
+from apps.chatops.socket_mode import build_handler, socket_workspaces
 
 
 class Command(BaseCommand):
     help = "Connect to Slack over Socket Mode (outbound WebSocket) and serve /aiops commands and buttons."
 
     def handle(self, *args, **options):
-        workspaces = [w for w in SlackWorkspace.objects.filter(enabled=True) if w.app_token]
+        workspaces = socket_workspaces()
         if not workspaces:
-            self.stderr.write("No enabled Slack workspace has an app-level token; nothing to connect.")
+            self.stderr.write("No enabled Slack workspace has an app-level token (nor CHATOPS_SLACK_APP_TOKEN); "
+                              "nothing to connect.")
             return
         handlers = []
         for workspace in workspaces:
