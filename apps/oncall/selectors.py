@@ -157,6 +157,19 @@ def escalation_target(*, organization_id: int, schedule_id: int, target: str,
             "email": user.email, "why": why, "schedule": schedule.name, "schedule_id": schedule.pk}
 
 
+def named_target(*, organization_id: int, user_id: int) -> dict | None:
+    """A person named by an escalation level, if still a member of the organisation (else nobody)."""
+    from apps.tenancy.models import Membership
+
+    if not Membership.objects.filter(organization_id=organization_id, user_id=user_id).exists():
+        return None
+    user = users_by_id([user_id]).get(user_id)
+    if user is None:
+        return None
+    return {"user_id": user.pk, "username": user.get_username(), "name": display_name(user),
+            "email": user.email, "why": "named in the policy", "schedule": "", "schedule_id": None}
+
+
 def contact_methods(*, organization_id: int, user_id: int, severity: str | None = None) -> list[dict]:
     """A person's enabled notification methods in order; with a page's `severity`, quiet rules apply
     (a "critical alerts only" method skips anything else). Targets are secrets: for sending only."""

@@ -37,7 +37,8 @@ def policy_schedule(policy: EscalationPolicy) -> dict:
             "repeat_interval_minutes": lvl.repeat_interval_minutes,
             "oncall": (
                 {"schedule_id": lvl.oncall_schedule_id, "target": lvl.oncall_target or "primary"}
-                if lvl.oncall_schedule_id else None
+                if lvl.oncall_schedule_id else
+                {"user_id": lvl.oncall_user_id, "target": "user"} if lvl.oncall_user_id else None
             ),
         }
         for index, lvl in enumerate(
@@ -142,7 +143,9 @@ def _fire(escalation: Escalation, step: dict, cause: EventRef, now: datetime) ->
     reason = f"level {level}" + (f" (repeat {step['repeat']})" if step["repeat"] else "") + f" → {names}"
     person = oncall_person(escalation.organization_id, step.get("oncall"), now)
     if step.get("oncall"):
-        reason += f"; paged {person['name']} ({person['why']})" if person else "; nobody on call to page"
+        nobody = ("; the named person is no longer a member" if step["oncall"].get("target") == "user"
+                  else "; nobody on call to page")
+        reason += f"; paged {person['name']} ({person['why']})" if person else nobody
     def write(**fields):
         return queue_delivery(organization_id=escalation.organization_id, event=event, now=now, subject=subject,
                               kind=DeliveryKind.ESCALATION, rule=escalation.rule, escalation=escalation,
@@ -187,10 +190,13 @@ def _fire(escalation: Escalation, step: dict, cause: EventRef, now: datetime) ->
 
 
 def oncall_person(organization_id: int, target: dict | None, now: datetime) -> dict | None:
-    """The person a level targeting an on-call schedule pages, resolved now (when the level fires)."""
+    """The person a level pages (a schedule's on-call or a named person), resolved when the level fires."""
     if not target:
         return None
-    from apps.oncall.selectors import escalation_target
+    from apps.oncall.selectors import escalation_target, named_target
+
+    if target.get("target") == "user":
+        return named_target(organization_id=organization_id, user_id=target["user_id"])
 
     return escalation_target(organization_id=organization_id, schedule_id=target["schedule_id"],
                              target=target.get("target") or "primary", at=now)
