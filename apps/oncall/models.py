@@ -120,14 +120,16 @@ class ContactMethod(OrgOwnedModel):
     E-mail goes through an organisation e-mail channel (its SMTP server) to `target`; a Slack
     direct message through an organisation Slack channel with a bot token, to the member ID in
     `target`; a personal webhook through an organisation webhook channel (its method, template
-    and signature), to the URL in `target`. `target` is encrypted and never shown again.
+    and signature), to the URL in `target`; PagerDuty through an organisation PagerDuty channel
+    (its Events API URL and severity map), an Events API v2 `trigger` to the person's own routing
+    key in `target`. `target` is encrypted and never shown again.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
                              verbose_name=_("person"))
     kind = models.CharField(_("kind"), max_length=20, choices=ContactKind.choices)
     position = models.PositiveSmallIntegerField(_("order"), default=1)
-    target = EncryptedTextField(_("address, Slack member ID or URL"))
+    target = EncryptedTextField(_("address, Slack member ID, URL or routing key"))
     label = models.CharField(_("label"), max_length=100, blank=True,
                              help_text=_("Shown instead of the address (e.g. “work mail”)."))
     critical_only = models.BooleanField(

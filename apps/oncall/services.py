@@ -302,6 +302,8 @@ def _shift_notices(schedule: Schedule, now: datetime) -> list[str]:
 
 
 SLACK_MEMBER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+# An Events API v2 integration key ("routing key") is 32 characters.
+PAGERDUTY_KEY = re.compile(r"^[A-Za-z0-9]{32}$")
 
 
 def _clean_target(kind: str, target: str) -> str:
@@ -316,14 +318,18 @@ def _clean_target(kind: str, target: str) -> str:
                 raise ValidationError("")
         elif kind == ContactKind.WEBHOOK:
             URLValidator(schemes=["http", "https"])(target)
+        elif kind == ContactKind.PAGERDUTY:
+            if not PAGERDUTY_KEY.match(target):
+                raise ValidationError("")
         else:
-            raise ValidationError({"kind": _("Choose e-mail, Slack or webhook.")})
+            raise ValidationError({"kind": _("Choose e-mail, Slack, webhook or PagerDuty.")})
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             raise
         messages = {ContactKind.EMAIL: _("Enter a valid e-mail address."),
                     ContactKind.SLACK: _("Enter a Slack member ID (U… or W…, from the profile's ⋮ menu)."),
-                    ContactKind.WEBHOOK: _("Enter an http:// or https:// URL.")}
+                    ContactKind.WEBHOOK: _("Enter an http:// or https:// URL."),
+                    ContactKind.PAGERDUTY: _("Enter a PagerDuty Events API v2 routing key (32 characters).")}
         raise ValidationError({"target": messages[kind]}) from None
     return target
 

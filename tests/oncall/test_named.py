@@ -1,6 +1,8 @@
 # ruff: noqa: F811 - the notifications fixtures are imported by name, then requested as arguments
-"""An escalation level that names one person: paged through their own methods (real SMTP server)."""
+"""An escalation level that names one person, paged through their own methods (a real SMTP server),
+and the PagerDuty user routing key method (a loopback server checking the Events API v2 contract)."""
 import pytest
+from django.core.exceptions import ValidationError
 
 from apps.notifications import services as notifications
 from apps.notifications.models import EscalationPolicy, NotificationDelivery
@@ -13,6 +15,8 @@ from tests.notifications.conftest import (  # noqa: F401 - fixtures
     email_channel,
     fire_timers,
     make_channel,
+    pagerduty,
+    pagerduty_channel,
     process,
     rule_for,
 )
@@ -72,3 +76,29 @@ def test_the_policy_api_round_trips_a_named_person_and_refuses_outsiders(
         assert bad.status_code == 400, bad.json()
         assert "levels" in bad.json()["error"]["fields"]
     assert list(EscalationPolicy.objects.values_list("name", flat=True)) == ["named"]
+
+
+PERSONAL_KEY = "V1EWERPERS0NALR0UT1NGKEY00000001"
+
+
+def test_a_pagerduty_routing_key_is_validated_and_gets_an_events_api_v2_trigger(
+        users_a, org_a, alert_a, rule_for, process, pagerduty, pagerduty_channel):
+    viewer = users_a["viewer"]
+    for bad in ("short", "x" * 31 + "!", "https://events.pagerduty.com/v2/enqueue"):
+        with pytest.raises(ValidationError):
+            services.contact_method_create(organization=org_a, user=viewer, kind="pagerduty", target=bad)
+    services.contact_method_create(organization=org_a, user=viewer, kind="pagerduty", target=PERSONAL_KEY)
+    policy = notifications.escalation_policy_save(organization=org_a, name="Named", levels=[
+        {"delay_minutes": 0, "channels": [], "oncall_user": viewer}])
+    rule_for(escalate=True, escalation_policy=policy)
+    process(alert_event(alert_a), now=berlin(2026, 3, 9, 11))
+    [page] = pagerduty.wait_for(1)
+    pagerduty.assert_no_contract_errors()
+    assert page.json["routing_key"] == PERSONAL_KEY  # the person's key, not the organisation channel's
+    assert page.json["event_action"] == "trigger"
+    assert page.json["payload"]["severity"] == "critical"
+    assert "Escalation level 1" in page.json["payload"]["summary"] and alert_a.title in page.json["payload"]["summary"]
+    sent = NotificationDelivery.objects.get(channel=pagerduty_channel)
+    assert sent.status == "sent" and PERSONAL_KEY not in str(sent.data)  # the row keeps the method's id only
+    assert "paged a-viewer (named in the policy) via pagerduty" in NotificationDelivery.objects.get(
+        status="escalated").reason
