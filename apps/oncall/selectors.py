@@ -90,6 +90,23 @@ def oncall_at(schedule: Schedule, at: datetime | None = None) -> list[Shift]:
     return rotation.on_call(schedule_data(schedule, at, end).candidates(at, end), at)
 
 
+@dataclass(frozen=True)
+class OnCallNow:
+    schedule: Schedule
+    primary: str  # display names; "" when nobody covers the instant
+    backup: str
+
+
+def oncall_now(schedules, at: datetime | None = None) -> list[OnCallNow]:
+    """Who is on call now (and the backup) on each of `schedules`, in their order, names resolved at once."""
+    at = at or timezone.now()
+    found = [(schedule, oncall_at(schedule, at)) for schedule in schedules]
+    names = users_by_id(s.user_id for _, people in found for s in people[:2])
+    return [OnCallNow(schedule, *(display_name(names.get(people[i].user_id)) if len(people) > i else ""
+                                  for i in (0, 1)))
+            for schedule, people in found]
+
+
 def next_shifts(schedule: Schedule, *, count: int = 10, after: datetime | None = None,
                 horizon_days: int = 90) -> list[Shift]:
     """The next `count` final shifts from `after` (the current one first), within `horizon_days`."""
