@@ -143,3 +143,24 @@ class ContactMethod(OrgOwnedModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.label or self.user}"
+
+
+class QuietHours(OrgOwnedModel):
+    """A person's quiet hours: pages for non-critical alerts reach nobody personally in this window
+    (critical pages and shift notices still come). The window may cross midnight (22:00–07:00)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("person"))
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    start = models.TimeField(_("quiet from"))
+    end = models.TimeField(_("quiet until"))
+    weekdays = models.JSONField(_("on weekdays"), default=list, blank=True, help_text=_("Empty: every day."))
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="oncall_quiet_hours_once")]
+        verbose_name = _("quiet hours")
+        verbose_name_plural = _("quiet hours")
+
+    def __str__(self):
+        return f"{self.user} {self.start:%H:%M}–{self.end:%H:%M}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from . import rotation
 from .choices import EscalationTarget, LayerKind
-from .models import ContactMethod, Layer, Override, Schedule
+from .models import ContactMethod, Layer, Override, QuietHours, Schedule
 from .rotation import LayerSpec, Restriction, Shift
 
 
@@ -202,3 +202,20 @@ def contact_methods(*, organization_id: int, user_id: int, severity: str | None 
 def contact_method(*, organization_id: int, method_id: int) -> dict | None:
     method = ContactMethod.objects.filter(organization_id=organization_id, pk=method_id, enabled=True).first()
     return {"id": method.pk, "kind": method.kind, "target": method.target} if method else None
+
+
+def in_quiet_hours(*, organization_id: int, user_id: int, at: datetime) -> bool:
+    """Whether `at` falls in the person's quiet hours (in their time zone; a window crossing midnight
+    belongs to the weekday it starts on)."""
+    quiet = QuietHours.objects.filter(organization_id=organization_id, user_id=user_id, enabled=True).first()
+    if quiet is None:
+        return False
+    local = at.astimezone(ZoneInfo(quiet.time_zone or "UTC"))
+    clock, day = local.time(), local.weekday()
+    if quiet.start < quiet.end:
+        inside, starts_on = quiet.start <= clock < quiet.end, day
+    elif clock >= quiet.start:
+        inside, starts_on = True, day
+    else:
+        inside, starts_on = clock < quiet.end, (day - 1) % 7
+    return inside and (not quiet.weekdays or starts_on in quiet.weekdays)

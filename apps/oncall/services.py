@@ -19,7 +19,7 @@ from aiops import events
 
 from . import conf, selectors
 from .choices import ContactKind, LayerKind, ShiftUnit
-from .models import CalendarFeed, ContactMethod, Layer, Override, Schedule
+from .models import CalendarFeed, ContactMethod, Layer, Override, QuietHours, Schedule
 
 
 def _member_ids(organization_id: int) -> set[int]:
@@ -373,3 +373,23 @@ def schedules_check(*, now: datetime | None = None) -> int:
     for schedule in Schedule.objects.filter(layers__isnull=False).distinct().iterator():
         count += len(schedule_check(schedule=schedule, now=now))
     return count
+
+
+@transaction.atomic
+def quiet_hours_set(*, organization, user, start, end, time_zone: str = "UTC", weekdays=(),
+                    enabled: bool = True) -> QuietHours:
+    """Set (or replace) a member's quiet hours for non-critical pages."""
+    _check_member(organization.pk, user)
+    validate_time_zone(time_zone)
+    if start == end:
+        raise ValidationError({"end": _("Quiet hours need a window: start and end differ.")})
+    try:
+        days = sorted({int(d) for d in weekdays or ()})
+    except (TypeError, ValueError):
+        raise ValidationError({"weekdays": _("Weekdays are 0 (Monday) to 6 (Sunday).")}) from None
+    if any(d < 0 or d > 6 for d in days):
+        raise ValidationError({"weekdays": _("Weekdays are 0 (Monday) to 6 (Sunday).")})
+    quiet, _created = QuietHours.objects.update_or_create(
+        organization=organization, user=user,
+        defaults={"start": start, "end": end, "time_zone": time_zone, "weekdays": days, "enabled": enabled})
+    return quiet

@@ -91,6 +91,8 @@ def _override_initial(day: str | None, now, tz) -> dict:
 class ScheduleMonthView(OrgScopedViewMixin, View):
     """A month calendar of the schedule: who is on call each day, overrides marked (`?month=YYYY-MM`)."""
 
+    model = Schedule  # for the tenant-isolation test: another organisation's schedule is a 404
+
     def get(self, request, pk):
         schedule = get_object_or_404(Schedule.objects.visible_to(request.user).for_org(request.organization), pk=pk)
         wanted = request.GET.get("month") or timezone.now().astimezone(selectors.zone(schedule)).strftime("%Y-%m")
