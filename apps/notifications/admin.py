@@ -106,7 +106,7 @@ class EscalationLevelInline(admin.TabularInline):
     model = EscalationLevel
     extra = 1
     fields = ["position", "delay_minutes", "channels", "repeat_count", "repeat_interval_minutes",
-              "oncall_schedule", "oncall_target"]
+              "oncall_schedule", "oncall_target", "oncall_user"]
     exclude = ["organization"]
 
     # Levels are part of the policy: the policy admin's organisation roles decide, not Django's
@@ -135,6 +135,10 @@ class EscalationLevelInline(admin.TabularInline):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if formfield is not None and hasattr(formfield, "queryset"):
             formfield.queryset = self._policy_admin()._narrow(request, formfield.queryset)
+        if db_field.name == "oncall_user" and formfield is not None and not request.user.is_superuser:
+            # The active organisation's members only, never another organisation's users.
+            org = self._policy_admin()._org(request)
+            formfield.queryset = formfield.queryset.filter(memberships__organization=org).distinct()
         return formfield
 
 

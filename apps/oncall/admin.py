@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from aiops.admin import OrgScopedAdmin
 
-from .models import CalendarFeed, ContactMethod, Layer, Override, Schedule
+from .models import CalendarFeed, ContactMethod, Layer, Override, QuietHours, Schedule
 
 
 class _MembersAdmin(OrgScopedAdmin):
@@ -80,3 +80,10 @@ class ContactMethodAdmin(_MembersAdmin):
                 form.add_error(None, exc)
                 raise
         super().save_model(request, obj, form, change)
+
+
+@admin.register(QuietHours)
+class QuietHoursAdmin(_MembersAdmin):
+    list_display = ("user", "start", "end", "time_zone", "enabled")
+    list_filter = ("enabled",)
+    search_fields = ("user__username",)

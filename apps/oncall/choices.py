@@ -37,3 +37,4 @@ class ContactKind(models.TextChoices):
     EMAIL = "email", _("E-mail")
     SLACK = "slack", _("Slack direct message")
     WEBHOOK = "webhook", _("Personal webhook")
+    PAGERDUTY = "pagerduty", _("PagerDuty (user routing key)")

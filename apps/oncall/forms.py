@@ -105,7 +105,7 @@ class ImportForm(forms.Form):
 
 class ContactMethodForm(forms.Form):
     kind = forms.ChoiceField(label=_("How"), choices=ContactKind.choices)
-    target = forms.CharField(label=_("Address, Slack member ID or URL"), max_length=500,
+    target = forms.CharField(label=_("Address, Slack member ID, URL or PagerDuty routing key"), max_length=500,
                              widget=forms.PasswordInput(render_value=False),
                              help_text=_("Stored encrypted and never shown again."))
     label = forms.CharField(label=_("Label"), max_length=100, required=False)

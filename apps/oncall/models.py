@@ -120,14 +120,16 @@ class ContactMethod(OrgOwnedModel):
     E-mail goes through an organisation e-mail channel (its SMTP server) to `target`; a Slack
     direct message through an organisation Slack channel with a bot token, to the member ID in
     `target`; a personal webhook through an organisation webhook channel (its method, template
-    and signature), to the URL in `target`. `target` is encrypted and never shown again.
+    and signature), to the URL in `target`; PagerDuty through an organisation PagerDuty channel
+    (its Events API URL and severity map), an Events API v2 `trigger` to the person's own routing
+    key in `target`. `target` is encrypted and never shown again.
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
                              verbose_name=_("person"))
     kind = models.CharField(_("kind"), max_length=20, choices=ContactKind.choices)
     position = models.PositiveSmallIntegerField(_("order"), default=1)
-    target = EncryptedTextField(_("address, Slack member ID or URL"))
+    target = EncryptedTextField(_("address, Slack member ID, URL or routing key"))
     label = models.CharField(_("label"), max_length=100, blank=True,
                              help_text=_("Shown instead of the address (e.g. “work mail”)."))
     critical_only = models.BooleanField(
@@ -141,3 +143,24 @@ class ContactMethod(OrgOwnedModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} · {self.label or self.user}"
+
+
+class QuietHours(OrgOwnedModel):
+    """A person's quiet hours: pages for non-critical alerts reach nobody personally in this window
+    (critical pages and shift notices still come). The window may cross midnight (22:00–07:00)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("person"))
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    start = models.TimeField(_("quiet from"))
+    end = models.TimeField(_("quiet until"))
+    weekdays = models.JSONField(_("on weekdays"), default=list, blank=True, help_text=_("Empty: every day."))
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="oncall_quiet_hours_once")]
+        verbose_name = _("quiet hours")
+        verbose_name_plural = _("quiet hours")
+
+    def __str__(self):
+        return f"{self.user} {self.start:%H:%M}–{self.end:%H:%M}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from . import rotation
 from .choices import EscalationTarget, LayerKind
-from .models import ContactMethod, Layer, Override, Schedule
+from .models import ContactMethod, Layer, Override, QuietHours, Schedule
 from .rotation import LayerSpec, Restriction, Shift
 
 
@@ -90,6 +90,23 @@ def oncall_at(schedule: Schedule, at: datetime | None = None) -> list[Shift]:
     return rotation.on_call(schedule_data(schedule, at, end).candidates(at, end), at)
 
 
+@dataclass(frozen=True)
+class OnCallNow:
+    schedule: Schedule
+    primary: str  # display names; "" when nobody covers the instant
+    backup: str
+
+
+def oncall_now(schedules, at: datetime | None = None) -> list[OnCallNow]:
+    """Who is on call now (and the backup) on each of `schedules`, in their order, names resolved at once."""
+    at = at or timezone.now()
+    found = [(schedule, oncall_at(schedule, at)) for schedule in schedules]
+    names = users_by_id(s.user_id for _, people in found for s in people[:2])
+    return [OnCallNow(schedule, *(display_name(names.get(people[i].user_id)) if len(people) > i else ""
+                                  for i in (0, 1)))
+            for schedule, people in found]
+
+
 def next_shifts(schedule: Schedule, *, count: int = 10, after: datetime | None = None,
                 horizon_days: int = 90) -> list[Shift]:
     """The next `count` final shifts from `after` (the current one first), within `horizon_days`."""
@@ -157,6 +174,19 @@ def escalation_target(*, organization_id: int, schedule_id: int, target: str,
             "email": user.email, "why": why, "schedule": schedule.name, "schedule_id": schedule.pk}
 
 
+def named_target(*, organization_id: int, user_id: int) -> dict | None:
+    """A person named by an escalation level, if still a member of the organisation (else nobody)."""
+    from apps.tenancy.models import Membership
+
+    if not Membership.objects.filter(organization_id=organization_id, user_id=user_id).exists():
+        return None
+    user = users_by_id([user_id]).get(user_id)
+    if user is None:
+        return None
+    return {"user_id": user.pk, "username": user.get_username(), "name": display_name(user),
+            "email": user.email, "why": "named in the policy", "schedule": "", "schedule_id": None}
+
+
 def contact_methods(*, organization_id: int, user_id: int, severity: str | None = None) -> list[dict]:
     """A person's enabled notification methods in order; with a page's `severity`, quiet rules apply
     (a "critical alerts only" method skips anything else). Targets are secrets: for sending only."""
@@ -172,3 +202,20 @@ def contact_methods(*, organization_id: int, user_id: int, severity: str | None 
 def contact_method(*, organization_id: int, method_id: int) -> dict | None:
     method = ContactMethod.objects.filter(organization_id=organization_id, pk=method_id, enabled=True).first()
     return {"id": method.pk, "kind": method.kind, "target": method.target} if method else None
+
+
+def in_quiet_hours(*, organization_id: int, user_id: int, at: datetime) -> bool:
+    """Whether `at` falls in the person's quiet hours (in their time zone; a window crossing midnight
+    belongs to the weekday it starts on)."""
+    quiet = QuietHours.objects.filter(organization_id=organization_id, user_id=user_id, enabled=True).first()
+    if quiet is None:
+        return False
+    local = at.astimezone(ZoneInfo(quiet.time_zone or "UTC"))
+    clock, day = local.time(), local.weekday()
+    if quiet.start < quiet.end:
+        inside, starts_on = quiet.start <= clock < quiet.end, day
+    elif clock >= quiet.start:
+        inside, starts_on = True, day
+    else:
+        inside, starts_on = clock < quiet.end, (day - 1) % 7
+    return inside and (not quiet.weekdays or starts_on in quiet.weekdays)

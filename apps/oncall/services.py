@@ -19,7 +19,7 @@ from aiops import events
 
 from . import conf, selectors
 from .choices import ContactKind, LayerKind, ShiftUnit
-from .models import CalendarFeed, ContactMethod, Layer, Override, Schedule
+from .models import CalendarFeed, ContactMethod, Layer, Override, QuietHours, Schedule
 
 
 def _member_ids(organization_id: int) -> set[int]:
@@ -302,6 +302,8 @@ def _shift_notices(schedule: Schedule, now: datetime) -> list[str]:
 
 
 SLACK_MEMBER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+# An Events API v2 integration key ("routing key") is 32 characters.
+PAGERDUTY_KEY = re.compile(r"^[A-Za-z0-9]{32}$")
 
 
 def _clean_target(kind: str, target: str) -> str:
@@ -316,14 +318,18 @@ def _clean_target(kind: str, target: str) -> str:
                 raise ValidationError("")
         elif kind == ContactKind.WEBHOOK:
             URLValidator(schemes=["http", "https"])(target)
+        elif kind == ContactKind.PAGERDUTY:
+            if not PAGERDUTY_KEY.match(target):
+                raise ValidationError("")
         else:
-            raise ValidationError({"kind": _("Choose e-mail, Slack or webhook.")})
+            raise ValidationError({"kind": _("Choose e-mail, Slack, webhook or PagerDuty.")})
     except ValidationError as exc:
         if hasattr(exc, "error_dict"):
             raise
         messages = {ContactKind.EMAIL: _("Enter a valid e-mail address."),
                     ContactKind.SLACK: _("Enter a Slack member ID (U… or W…, from the profile's ⋮ menu)."),
-                    ContactKind.WEBHOOK: _("Enter an http:// or https:// URL.")}
+                    ContactKind.WEBHOOK: _("Enter an http:// or https:// URL."),
+                    ContactKind.PAGERDUTY: _("Enter a PagerDuty Events API v2 routing key (32 characters).")}
         raise ValidationError({"target": messages[kind]}) from None
     return target
 
@@ -367,3 +373,23 @@ def schedules_check(*, now: datetime | None = None) -> int:
     for schedule in Schedule.objects.filter(layers__isnull=False).distinct().iterator():
         count += len(schedule_check(schedule=schedule, now=now))
     return count
+
+
+@transaction.atomic
+def quiet_hours_set(*, organization, user, start, end, time_zone: str = "UTC", weekdays=(),
+                    enabled: bool = True) -> QuietHours:
+    """Set (or replace) a member's quiet hours for non-critical pages."""
+    _check_member(organization.pk, user)
+    validate_time_zone(time_zone)
+    if start == end:
+        raise ValidationError({"end": _("Quiet hours need a window: start and end differ.")})
+    try:
+        days = sorted({int(d) for d in weekdays or ()})
+    except (TypeError, ValueError):
+        raise ValidationError({"weekdays": _("Weekdays are 0 (Monday) to 6 (Sunday).")}) from None
+    if any(d < 0 or d > 6 for d in days):
+        raise ValidationError({"weekdays": _("Weekdays are 0 (Monday) to 6 (Sunday).")})
+    quiet, _created = QuietHours.objects.update_or_create(
+        organization=organization, user=user,
+        defaults={"start": start, "end": end, "time_zone": time_zone, "weekdays": days, "enabled": enabled})
+    return quiet

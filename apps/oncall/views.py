@@ -33,17 +33,12 @@ class ScheduleListView(OrgScopedViewMixin, ListView):
     def get_queryset(self):
         self.filterset = ScheduleFilterSet(self.request.GET or None, queryset=super().get_queryset().select_related(
             "team", "lead"), request=self.request)
-        return self.filterset.qs
+        return self.filterset.qs.order_by("team__name", "name", "pk")
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        now = timezone.now()
-        rows = []
-        for schedule in ctx["object_list"]:
-            people = selectors.oncall_at(schedule, now)
-            rows.append((schedule, people[0].user_id if people else None))
-        names = selectors.users_by_id(uid for _, uid in rows)
-        ctx["rows"] = [(s, selectors.display_name(names.get(uid))) for s, uid in rows]
+        # Grouped by team (the portal has no team page: this is "who is on call" per team).
+        ctx["rows"] = selectors.oncall_now(ctx["object_list"], timezone.now())
         ctx["filter"] = self.filterset
         ctx["is_admin"] = self.has_role(Role.ADMIN)
         return ctx
@@ -95,6 +90,8 @@ def _override_initial(day: str | None, now, tz) -> dict:
 
 class ScheduleMonthView(OrgScopedViewMixin, View):
     """A month calendar of the schedule: who is on call each day, overrides marked (`?month=YYYY-MM`)."""
+
+    model = Schedule  # for the tenant-isolation test: another organisation's schedule is a 404
 
     def get(self, request, pk):
         schedule = get_object_or_404(Schedule.objects.visible_to(request.user).for_org(request.organization), pk=pk)

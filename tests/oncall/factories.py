@@ -2,7 +2,7 @@ import datetime as dt
 
 import factory
 
-from apps.oncall.models import CalendarFeed, ContactMethod, Layer, Override, Schedule
+from apps.oncall.models import CalendarFeed, ContactMethod, Layer, Override, QuietHours, Schedule
 from apps.oncall.services import feed_token_hash
 from tests.tenancy.factories import OrganizationFactory, member
 
@@ -65,3 +65,13 @@ class ContactMethodFactory(factory.django.DjangoModelFactory):
     user = factory.LazyAttribute(_member)
     kind = "email"
     target = factory.Sequence(lambda n: f"person{n}@example.com")
+
+
+class QuietHoursFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = QuietHours
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.LazyAttribute(_member)
+    start = dt.time(22)
+    end = dt.time(7)

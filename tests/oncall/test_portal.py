@@ -179,3 +179,44 @@ def test_an_override_from_the_month_calendar_in_two_clicks(portal, users_a, paym
     assert 'value="2026-' in client.get(f"/oncall/{payments.pk}/?day=garbage").content.decode()  # ignored
     viewer_month = portal(users_a["viewer"]).get(f"/oncall/{payments.pk}/month/?month=2026-03").content.decode()
     assert "oncall-override-day" not in viewer_month
+
+
+def _row(html, schedule):
+    match = re.search(rf'<tr data-schedule="{schedule.pk}">(.*?)</tr>', html, re.S)
+    return match.group(1) if match else None
+
+
+def test_who_is_on_call_now_is_on_the_dashboard_for_visible_schedules_only(portal, users_a, users_b, payments,
+                                                                             org_b):
+    from django.urls import reverse
+
+    from apps.oncall import selectors, services
+
+    foreign = services.schedule_create(organization=org_b, name="Foreign rota")
+    [now] = selectors.oncall_now([payments])
+    people = selectors.oncall_at(payments)
+    assert now.primary == selectors.display_name(selectors.users_by_id([people[0].user_id])[people[0].user_id])
+    html = portal(users_a["viewer"]).get(reverse("dashboard")).content.decode()
+    card = html[html.index('id="panel-oncall"'):]
+    card = card[:card.index("</section>")]
+    row = _row(card, payments)
+    assert row and f'class="oncall-primary">{now.primary}<' in row
+    assert now.backup and f"backup: {now.backup}" in row
+    assert _row(card, foreign) is None and "Foreign rota" not in card
+    other = portal(users_b["admin"]).get(reverse("dashboard")).content.decode()
+    assert _row(other, foreign) is not None and "nobody" in _row(other, foreign)  # no layer yet: a gap
+    assert _row(other, payments) is None
+
+
+def test_the_schedule_list_groups_who_is_on_call_by_team(portal, users_a, payments, org_a, team_a):
+    from apps.oncall import selectors, services
+
+    loose = services.schedule_create(organization=org_a, name="Infra")
+    html = portal(users_a["viewer"]).get("/oncall/").content.decode()
+    team_section = html[html.index(f'data-team="{team_a.pk}"'):]
+    team_section = team_section[:team_section.index("</section>")]
+    [now] = selectors.oncall_now([payments])
+    assert f'class="oncall-primary">{now.primary}<' in _row(team_section, payments)
+    assert _row(team_section, loose) is None
+    no_team = html[html.index('data-team=""'):]
+    assert "No team" in no_team and _row(no_team, loose) is not None and "nobody" in _row(no_team, loose)

@@ -1,5 +1,6 @@
 """API shapes: secrets are write-only (`config_set` tells whether one is stored)."""
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -85,6 +86,10 @@ class EscalationLevelSerializer(serializers.Serializer):
     oncall_schedule = OrgScopedRelatedField(queryset=Schedule.objects.all(), required=False, allow_null=True,
                                             help_text="Page whoever is on call on this schedule.")
     oncall_target = serializers.ChoiceField(choices=EscalationTarget.choices, default=EscalationTarget.PRIMARY)
+    # Membership is checked by services.levels_clean (a non-member is a 400, never paged).
+    oncall_user = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.all(), required=False, allow_null=True,
+        help_text="Page this person (a member) through their own notification methods.")
 
 
 class EscalationPolicySerializer(OrgOwnedSerializer):
@@ -108,6 +113,7 @@ class EscalationPolicySerializer(OrgOwnedSerializer):
                 "repeat_interval_minutes": lvl.repeat_interval_minutes,
                 "oncall_schedule": lvl.oncall_schedule_id,
                 "oncall_target": lvl.oncall_target or EscalationTarget.PRIMARY,
+                "oncall_user": lvl.oncall_user_id,
             }
             for lvl in instance.levels.order_by("position").prefetch_related("channels")
         ]

@@ -1,5 +1,6 @@
 """Escalation policies (ordered levels) and running escalations (a snapshot of a policy)."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +63,12 @@ class EscalationLevel(OrgOwnedModel):
     oncall_target = models.CharField(
         _("whom on the schedule"), max_length=10, blank=True, choices=EscalationTarget.choices,
         default=EscalationTarget.PRIMARY,
+    )
+    # Or page one named person through their own notification methods.
+    oncall_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("person"),
+        help_text=_("Page this person through their own notification methods when the level fires."),
     )
 
     class Meta:

@@ -207,7 +207,9 @@ def rule_update(*, rule: NotificationRule, channels=None, teams=None, **fields) 
 # --- escalation policies --------------------------------------------------------------------
 
 
-def levels_clean(levels: list[dict]) -> list[dict]:
+def levels_clean(levels: list[dict], organization=None) -> list[dict]:
+    """Delays in order, each level notifies someone; a named person must belong to the organisation
+    and a level pages one person (a schedule's or a named one), not both."""
     if not levels:
         raise ValidationError({"levels": _("A policy needs at least one level.")})
     previous = -1
@@ -215,10 +217,25 @@ def levels_clean(levels: list[dict]) -> list[dict]:
         delay = int(level.get("delay_minutes", 0))
         if delay < previous:
             raise ValidationError({"levels": _("Level %(n)d starts before the level above it.") % {"n": i}})
-        if not level.get("channels") and not level.get("oncall_schedule"):  # a person's own methods suffice
+        user = level.get("oncall_user")
+        if not level.get("channels") and not level.get("oncall_schedule") and not user:
+            # a person's own methods suffice
             raise ValidationError({"levels": _("Level %(n)d has no channel and pages nobody.") % {"n": i}})
+        if user and level.get("oncall_schedule"):
+            raise ValidationError({"levels": _(
+                "Level %(n)d names a person and a schedule: page one of them per level.") % {"n": i}})
+        if user and organization is not None and not _is_member(organization, user):
+            raise ValidationError({"levels": _(
+                "Level %(n)d names a person who is not a member of this organisation.") % {"n": i}})
         previous = delay
     return levels
+
+
+def _is_member(organization, user) -> bool:
+    from apps.tenancy.models import Membership
+
+    return Membership.objects.filter(organization_id=getattr(organization, "pk", organization),
+                                     user_id=getattr(user, "pk", user)).exists()
 
 
 @transaction.atomic
@@ -243,7 +260,7 @@ def escalation_policy_save(
             setattr(policy, key, value)
         policy.save()
     if levels is not None:
-        levels_clean(levels)
+        levels_clean(levels, organization)
         policy.levels.all().delete()
         for position, level in enumerate(levels, start=1):
             row = EscalationLevel.objects.create(
@@ -255,6 +272,7 @@ def escalation_policy_save(
                 repeat_interval_minutes=int(level.get("repeat_interval_minutes", 5) or 5),
                 oncall_schedule=level.get("oncall_schedule"),
                 oncall_target=level.get("oncall_target") or "primary",
+                oncall_user_id=getattr(level.get("oncall_user"), "pk", level.get("oncall_user")),
             )
             row.channels.set(level["channels"])
     return policy

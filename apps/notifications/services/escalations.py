@@ -37,7 +37,8 @@ def policy_schedule(policy: EscalationPolicy) -> dict:
             "repeat_interval_minutes": lvl.repeat_interval_minutes,
             "oncall": (
                 {"schedule_id": lvl.oncall_schedule_id, "target": lvl.oncall_target or "primary"}
-                if lvl.oncall_schedule_id else None
+                if lvl.oncall_schedule_id else
+                {"user_id": lvl.oncall_user_id, "target": "user"} if lvl.oncall_user_id else None
             ),
         }
         for index, lvl in enumerate(
@@ -142,7 +143,15 @@ def _fire(escalation: Escalation, step: dict, cause: EventRef, now: datetime) ->
     reason = f"level {level}" + (f" (repeat {step['repeat']})" if step["repeat"] else "") + f" → {names}"
     person = oncall_person(escalation.organization_id, step.get("oncall"), now)
     if step.get("oncall"):
-        reason += f"; paged {person['name']} ({person['why']})" if person else "; nobody on call to page"
+        nobody = ("; the named person is no longer a member" if step["oncall"].get("target") == "user"
+                  else "; nobody on call to page")
+        reason += f"; paged {person['name']} ({person['why']})" if person else nobody
+    # Quiet hours: a non-critical page reaches the person through none of their own methods.
+    quiet = person is not None and (subject.context.get("severity") or "") != "critical" and _quiet(
+        escalation, person, now)
+    if quiet:
+        reason = reason.replace(f"; paged {person['name']} ", f"; not paged {person['name']} ", 1)
+        reason += " — quiet hours, not critical"
     def write(**fields):
         return queue_delivery(organization_id=escalation.organization_id, event=event, now=now, subject=subject,
                               kind=DeliveryKind.ESCALATION, rule=escalation.rule, escalation=escalation,
@@ -150,7 +159,7 @@ def _fire(escalation: Escalation, step: dict, cause: EventRef, now: datetime) ->
 
     data = {"level": level, "repeat": step["repeat"], "after_minutes": minutes, "policy": escalation.policy_name}
     ctx = subject.context
-    if person:
+    if person and not quiet:
         data["paged"] = f"{person['name']} ({person['why']})"
         # The person's own methods (quiet rules apply); the level's e-mail channels write to them too.
         via = queue_personal(
@@ -182,15 +191,24 @@ def _fire(escalation: Escalation, step: dict, cause: EventRef, now: datetime) ->
         alert_id=subject.alert_id,
         incident_id=subject.incident_id,
         policy=escalation.policy_name,
-        paged=[data["paged"]] if person else [],
+        paged=[data["paged"]] if "paged" in data else [],
     )
 
 
+def _quiet(escalation: Escalation, person: dict, now: datetime) -> bool:
+    from apps.oncall.selectors import in_quiet_hours
+
+    return in_quiet_hours(organization_id=escalation.organization_id, user_id=person["user_id"], at=now)
+
+
 def oncall_person(organization_id: int, target: dict | None, now: datetime) -> dict | None:
-    """The person a level targeting an on-call schedule pages, resolved now (when the level fires)."""
+    """The person a level pages (a schedule's on-call or a named person), resolved when the level fires."""
     if not target:
         return None
-    from apps.oncall.selectors import escalation_target
+    from apps.oncall.selectors import escalation_target, named_target
+
+    if target.get("target") == "user":
+        return named_target(organization_id=organization_id, user_id=target["user_id"])
 
     return escalation_target(organization_id=organization_id, schedule_id=target["schedule_id"],
                              target=target.get("target") or "primary", at=now)

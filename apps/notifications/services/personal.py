@@ -4,8 +4,10 @@ Each method goes out through an enabled organisation channel of its kind, addres
 person when it is sent (`dispatch.addressed`): e-mail through an e-mail channel's SMTP server to
 the method's address, a Slack direct message through a Slack channel with a bot token (posting
 to the member ID opens the DM), a personal webhook through a webhook channel (its method,
-template and signature) to the method's URL. The delivery row keeps the method's id, never its
-address or URL. A person without methods is written to at their account's e-mail address.
+template and signature) to the method's URL, a PagerDuty user routing key through a PagerDuty
+channel (its Events API URL and severity map; the trigger's routing key is the person's). The
+delivery row keeps the method's id, never its address, URL or key. A person without methods is
+written to at their account's e-mail address.
 """
 from __future__ import annotations
 
@@ -74,6 +76,8 @@ def personal_config(delivery, config: dict) -> dict:
             return {**config, "channel": method["target"]}
         if kind == ChannelKind.WEBHOOK:
             return {**config, "url": method["target"]}
+        if kind == ChannelKind.PAGERDUTY:
+            return {**config, "routing_key": method["target"]}
         return {**config, "to_addresses": [method["target"]]}
     if recipient.get("email") and kind == ChannelKind.EMAIL:
         return {**config, "to_addresses": [recipient["email"]]}
