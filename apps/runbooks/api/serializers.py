@@ -93,6 +93,15 @@ class RunbookSerializer(OrgOwnedSerializer):
 
 class RunbookVersionSerializer(OrgOwnedSerializer):
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    commit = serializers.SerializerMethodField(
+        help_text="The Git commit this version came from (git-synced runbooks), else null.")
+
+    def get_commit(self, obj) -> dict | None:
+        found = getattr(obj, "git_commit", None)  # reverse one-to-one of gitsync's VersionCommit
+        if found is None:
+            return None
+        return {"sha": found.commit_sha, "author": found.author, "message": found.message, "path": found.path,
+                "committed_at": found.committed_at.isoformat() if found.committed_at else None}
 
     class Meta:
         model = RunbookVersion
@@ -107,6 +116,7 @@ class RunbookVersionSerializer(OrgOwnedSerializer):
             "note",
             "created_by",
             "created_at",
+            "commit",
         ]
         read_only_fields = fields
 

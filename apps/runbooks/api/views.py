@@ -199,7 +199,7 @@ class RunbookViewSet(OrgScopedModelViewSet):
 class RunbookVersionViewSet(OrgScopedReadOnlyViewSet):
     """Every saved state of every runbook (read-only); admins may restore one."""
 
-    queryset = RunbookVersion.objects.select_related("created_by", "runbook")
+    queryset = RunbookVersion.objects.select_related("created_by", "runbook", "git_commit")
     serializer_class = RunbookVersionSerializer
     filterset_class = RunbookVersionFilterSet
     action_roles = {**READ, "restore": Role.ADMIN}
