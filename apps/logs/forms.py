@@ -62,7 +62,7 @@ class LogSourceForm(forms.Form):
                                   help_text=_("Empty: the whole organisation."))
     config = forms.CharField(
         label=_("connection config"), required=False,
-        widget=SecretJSONInput(attrs={"rows": 4, "placeholder": _("unchanged — type to replace")}),
+        widget=SecretJSONInput(attrs={"rows": 4}),
         help_text=_('JSON with the connection details and credentials, e.g. {"token": "…"} (keys per kind in the '
                     "README). Write-only: never shown again; empty keeps the stored value."))
     field_mapping = forms.CharField(
@@ -82,6 +82,9 @@ class LogSourceForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = _teams(organization)
+        # "unchanged" only means something when a config is stored (a new source has none to keep)
+        self.fields["config"].widget.attrs["placeholder"] = (
+            _("unchanged — type to replace") if instance is not None and instance.config else '{"token": "…"}')
         if instance is not None and instance.config:
             self.fields["config"].help_text = _("%(help)s Stored keys: %(keys)s.") % {
                 "help": self.fields["config"].help_text, "keys": ", ".join(sorted(instance.config))}
