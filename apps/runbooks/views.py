@@ -59,7 +59,7 @@ class RunbookDetailView(OrgScopedViewMixin, DetailView):
             {
                 "managed": managed,
                 "yaml_text": services.runbook_export_yaml(runbook=runbook),
-                "versions": runbook.versions.select_related("created_by")[:50],
+                "versions": runbook.versions.select_related("created_by", "git_commit")[:50],
                 "executions": RunbookExecution.objects.visible_to(user, organization)
                 .filter(runbook=runbook)
                 .select_related("requested_by")[:20],
